@@ -1,0 +1,172 @@
+//! Bad input never panics: unsupported features are rejected with the
+//! instruction, the function and the byte offset; malformed bytes are typed
+//! errors; programs that misbehave at run time are typed errors too.
+
+use proptest::prelude::*;
+use tvm_engine::decode::DecodeError;
+use tvm_engine::program::{Input, TokenFile};
+use tvm_engine::reference::{self, CountTokens, RunError, TrapKind};
+
+fn lower_wat(text: &str) -> Result<tvm_engine::program::Program, DecodeError> {
+    tvm_engine::lower_wasm(&wat::parse_str(text).expect("test WAT parses"))
+}
+
+fn main_with(body: &str, extra: &str) -> String {
+    format!(
+        r#"(module (memory 1) {extra}
+             (func $work (export "main") (result i32) {body}))"#
+    )
+}
+
+#[test]
+fn unsupported_instructions_name_instruction_function_and_offset() {
+    let cases = [
+        ("i64.const 1 i32.wrap_i64", "I64Const"),
+        ("f32.const 1 i32.trunc_f32_s", "F32Const"),
+        ("i32.const 1 memory.grow", "MemoryGrow"),
+        (
+            "i32.const 0 i32.const 0 i32.const 0 memory.fill i32.const 0",
+            "MemoryFill",
+        ),
+        ("i32.const 0 call_indirect (result i32)", "CallIndirect"),
+    ];
+    for (body, instruction) in cases {
+        let extra = "(table 1 funcref)";
+        match lower_wat(&main_with(body, extra)) {
+            Err(DecodeError::Unsupported {
+                what,
+                function,
+                offset,
+            }) => {
+                assert!(
+                    what.contains(instruction),
+                    "{what} should name {instruction}"
+                );
+                assert_eq!(function, "work");
+                assert!(offset > 0);
+                let message = DecodeError::Unsupported {
+                    what,
+                    function,
+                    offset,
+                }
+                .to_string();
+                assert!(
+                    message.contains("work") && message.contains("0x"),
+                    "{message}"
+                );
+            }
+            other => panic!("{body}: expected Unsupported, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn unsupported_module_features_are_rejected() {
+    let cases = [
+        r#"(module (import "env" "f" (func)) (func (export "main") (result i32) i32.const 0))"#,
+        r#"(module (import "tvm" "output" (func (param i64))) (func (export "main") (result i32) i32.const 0))"#,
+        r#"(module (global i64 (i64.const 0)) (func (export "main") (result i32) i32.const 0))"#,
+        r#"(module (func (export "main") (result i32) (local f64) i32.const 0))"#,
+        r#"(module (func (export "main") (param i64) (result i32) i32.const 0))"#,
+        r#"(module (memory 17) (func (export "main") (result i32) i32.const 0))"#,
+        r#"(module (memory 1) (data "x") (func (export "main") (result i32) i32.const 0))"#,
+    ];
+    for case in cases {
+        assert!(
+            matches!(lower_wat(case), Err(DecodeError::Unsupported { .. })),
+            "{case}"
+        );
+    }
+    let no_main = r#"(module (func (export "start") (result i32) i32.const 0))"#;
+    assert!(matches!(lower_wat(no_main), Err(DecodeError::Entry(_))));
+    let bad_main = r#"(module (func (export "main") (param i32) (result i32) i32.const 0))"#;
+    assert!(matches!(lower_wat(bad_main), Err(DecodeError::Entry(_))));
+}
+
+#[test]
+fn malformed_binaries_are_invalid_not_panics() {
+    let good = wat::parse_str(main_with("i32.const 7", "")).expect("parses");
+    for bytes in [
+        vec![],
+        b"\0asm".to_vec(),
+        b"garbage!".to_vec(),
+        good[..good.len() - 3].to_vec(),
+    ] {
+        assert!(matches!(
+            tvm_engine::lower_wasm(&bytes),
+            Err(DecodeError::Invalid { .. })
+        ));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+    /// Any corruption of a valid module: decode/lower/run give a result or a
+    /// typed error, never a panic or a hang.
+    #[test]
+    fn corrupted_modules_never_panic(flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4)) {
+        let mut bytes = wat::parse_str(main_with(
+            "(local i32) loop local.get 0 i32.const 1 i32.add local.tee 0 i32.const 9 i32.lt_s br_if 0 end local.get 0 i32.const 3 i32.rem_u",
+            "",
+        )).expect("parses");
+        for (index, value) in flips {
+            let i = index.index(bytes.len());
+            bytes[i] = value;
+        }
+        if let Ok(program) = tvm_engine::lower_wasm(&bytes) {
+            let _ = reference::run(&program, &Input::default(), 10_000, &mut CountTokens::default());
+        }
+    }
+
+    /// Any token soup: the token-file reader and the machine return typed
+    /// errors, never panic.
+    #[test]
+    fn arbitrary_token_files_never_panic(ids in prop::collection::vec(0u32..552, 0..200)) {
+        let tokens: Vec<_> = ids.iter().map(|&id| tvm_dsl::token::Token::from_id(id).expect("in range")).collect();
+        let mut with_header = vec![tvm_dsl::token::Token::Program];
+        with_header.extend(tokens.iter().copied());
+        for attempt in [tokens, with_header] {
+            if let Ok(file) = TokenFile::from_tokens(&attempt) {
+                let _ = reference::run(&file.program, &file.input, 10_000, &mut CountTokens::default());
+            }
+        }
+    }
+}
+
+#[test]
+fn run_time_failures_are_typed() {
+    let oob = lower_wat(&main_with("i32.const 65534 i32.load", "")).expect("lowers");
+    let run = reference::run(&oob, &Input::default(), 1000, &mut CountTokens::default());
+    assert!(matches!(
+        run.result,
+        Err(RunError::Trap {
+            kind: TrapKind::OutOfBoundsMemoryAccess,
+            ..
+        })
+    ));
+
+    let forever = lower_wat(&main_with("loop br 0 end i32.const 0", "")).expect("lowers");
+    let run = reference::run(
+        &forever,
+        &Input::default(),
+        5000,
+        &mut CountTokens::default(),
+    );
+    assert_eq!(run.result, Err(RunError::OutOfFuel { steps: 5000 }));
+    assert_eq!(run.steps, 5000);
+
+    let recursion = r#"(module (func $f (export "main") (result i32) call $f))"#;
+    let run = reference::run(
+        &lower_wat(recursion).expect("lowers"),
+        &Input::default(),
+        10_000_000,
+        &mut CountTokens::default(),
+    );
+    assert!(matches!(
+        run.result,
+        Err(RunError::Trap {
+            kind: TrapKind::CallStackExhausted,
+            ..
+        })
+    ));
+}

@@ -1,0 +1,103 @@
+//! `tvm bench`: engine speed in tokens per second, measured in one process
+//! so that figures compare as ratios (the machines here are noisy).
+
+use crate::cli::{DEFAULT_FUEL, source};
+use std::process::ExitCode;
+use std::time::Instant;
+use tvm_dsl::token::Token;
+use tvm_engine::reference::{self, CountTokens};
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// What to measure.
+    #[arg(value_enum, default_value_t = Engine::Reference)]
+    engine: Engine,
+    /// Program (file or catalog name).
+    #[arg(default_value = "sudoku")]
+    program: String,
+    /// Arguments (default: the catalog's).
+    #[arg(long, allow_hyphen_values = true)]
+    args: Option<String>,
+    /// Timed runs per mode; the median is reported.
+    #[arg(long, default_value_t = 5)]
+    repeat: usize,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Engine {
+    /// The reference machine: trace tokens generated into memory, and
+    /// counted only.
+    Reference,
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let Engine::Reference = args.engine;
+    let loaded = source::load(&args.program, args.args.as_deref())?;
+    let repeat = args.repeat.max(1);
+    let mut trace_times = Vec::new();
+    let mut count_times = Vec::new();
+    let mut tokens = 0;
+    let mut steps = 0;
+    for _ in 0..repeat {
+        let start = Instant::now();
+        let mut trace: Vec<Token> = Vec::new();
+        let run = reference::run(&loaded.program, &loaded.input, DEFAULT_FUEL, &mut trace);
+        trace_times.push(start.elapsed().as_secs_f64());
+        run.result
+            .map_err(|e| anyhow::anyhow!("the benchmark program failed: {e}"))?;
+        tokens = run.trace_tokens;
+        steps = run.steps;
+        std::hint::black_box(&trace);
+
+        let start = Instant::now();
+        let run = reference::run(
+            &loaded.program,
+            &loaded.input,
+            DEFAULT_FUEL,
+            &mut CountTokens::default(),
+        );
+        count_times.push(start.elapsed().as_secs_f64());
+        std::hint::black_box(run.trace_tokens);
+    }
+    let (trace_s, count_s) = (median(trace_times), median(count_times));
+    let trace_rate = tokens as f64 / trace_s;
+    let count_rate = tokens as f64 / count_s;
+    if args.json {
+        let summary = serde_json::json!({
+            "engine": "reference",
+            "program": args.program,
+            "steps": steps,
+            "trace_tokens": tokens,
+            "repeat": repeat,
+            "seconds_with_trace": trace_s,
+            "tokens_per_second_with_trace": trace_rate,
+            "seconds_counting": count_s,
+            "tokens_per_second_counting": count_rate,
+        });
+        println!("{summary:#}");
+    } else {
+        println!(
+            "reference machine on {} ({} steps, {} trace tokens), median of {repeat}:",
+            args.program, steps, tokens
+        );
+        println!(
+            "  trace kept in memory : {:>8.3} s  {:>7.2} M tokens/s",
+            trace_s,
+            trace_rate / 1e6
+        );
+        println!(
+            "  tokens counted only  : {:>8.3} s  {:>7.2} M tokens/s",
+            count_s,
+            count_rate / 1e6
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,242 @@
+//! Subcommands. Each reads its inputs, calls the library, and reports: data
+//! on stdout, statistics and errors on stderr, `--json` for machines.
+
+mod bench;
+mod catalog;
+mod files;
+pub mod source;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+use tvm_engine::reference::{self, RunError, TextTrace};
+
+/// Exit codes: distinct per failure kind so scripts can tell them apart.
+pub mod exit {
+    /// An error not covered below (I/O, bad arguments to tvm itself).
+    pub const ERROR: u8 = 1;
+    /// The program could not be built: compile error, invalid or unsupported
+    /// wasm, malformed token file.
+    pub const BUILD: u8 = 3;
+    /// The program trapped.
+    pub const TRAP: u8 = 4;
+    /// The program ran out of fuel.
+    pub const FUEL: u8 = 5;
+    /// A check failed (a catalog program gave the wrong output).
+    pub const MISMATCH: u8 = 6;
+}
+
+/// Default step budget: generous for every catalog program, small enough to
+/// stop a runaway loop in seconds.
+pub const DEFAULT_FUEL: u64 = 200_000_000;
+
+#[derive(Parser)]
+#[command(
+    name = "tvm",
+    version,
+    about = "Compile C / WebAssembly into a token machine, run it token by token",
+    long_about = "tvm compiles a program (C, WAT or wasm) into the 35-opcode tvm machine, whose \
+                  execution is a stream of byte tokens that a transformer can generate. \
+                  PROGRAM arguments accept .c, .wat, .wasm, a token file written by `tvm compile` \
+                  (.tok), or the name of a catalog program (see `tvm catalog`).\n\n\
+                  Exit codes: 0 ok, 1 error, 2 usage, 3 build error, 4 trap, 5 out of fuel, 6 mismatch."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a program to machine tokens (the program prefix).
+    Compile(CompileArgs),
+    /// Run a program on the reference machine; its output goes to stdout.
+    Reference(ReferenceArgs),
+    /// List the program catalog, or run it and check every output.
+    Catalog(catalog::CatalogArgs),
+    /// Measure engine speed (tokens per second).
+    Bench(bench::BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct CompileArgs {
+    /// .c, .wat, .wasm, or a catalog program name.
+    program: String,
+    /// Arguments passed to main as argv[1..], split on whitespace
+    /// (a catalog program defaults to its manifest's arguments).
+    #[arg(long, allow_hyphen_values = true)]
+    args: Option<String>,
+    /// Write the token file here instead of stdout (atomically).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Print counts as JSON instead of writing tokens to stdout.
+    #[arg(long)]
+    json: bool,
+    /// Print the lowered program as an annotated listing instead of tokens.
+    #[arg(long, conflicts_with = "json")]
+    listing: bool,
+}
+
+#[derive(clap::Args)]
+struct ReferenceArgs {
+    /// .c, .wat, .wasm, .tok, or a catalog program name.
+    program: String,
+    /// Arguments passed to main as argv[1..], split on whitespace.
+    #[arg(long, allow_hyphen_values = true)]
+    args: Option<String>,
+    /// Write the full token trace (prefix and steps) to this file.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// Stop after this many machine steps.
+    #[arg(long, default_value_t = DEFAULT_FUEL)]
+    fuel: u64,
+    /// Print run statistics as JSON on stderr.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs the CLI and maps failures to exit codes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compile(args) => compile(args),
+        Command::Reference(args) => run_reference(args),
+        Command::Catalog(args) => catalog::run(args),
+        Command::Bench(args) => bench::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            let code = if error.downcast_ref::<tvm_engine::BuildError>().is_some() {
+                exit::BUILD
+            } else {
+                exit::ERROR
+            };
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn compile(args: CompileArgs) -> anyhow::Result<ExitCode> {
+    let loaded = source::load(&args.program, args.args.as_deref())?;
+    if args.json {
+        let program = &loaded.program;
+        let routines = program
+            .functions
+            .iter()
+            .filter(|f| f.name.starts_with("lowered."))
+            .count();
+        let summary = serde_json::json!({
+            "program": args.program,
+            "instructions": program.instrs.len(),
+            "functions": program.functions.len(),
+            "lowered_routines": routines,
+            "memory_bytes": program.memory_size,
+            "data_bytes": program.data.iter().map(|s| s.bytes.len()).sum::<usize>(),
+            "input_bytes": loaded.input.image.bytes.len(),
+            "prefix_tokens": program.prefix_tokens(&loaded.input).len(),
+        });
+        println!("{summary:#}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let text = if args.listing {
+        source::listing(&loaded.program)
+    } else {
+        format!(
+            "# tvm program tokens: {}\n{}",
+            args.program,
+            loaded.program.prefix_text(&loaded.input)
+        )
+    };
+    match args.output {
+        Some(path) => files::write_atomically(&path, text.as_bytes())?,
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_reference(args: ReferenceArgs) -> anyhow::Result<ExitCode> {
+    let loaded = source::load(&args.program, args.args.as_deref())?;
+    let start = Instant::now();
+    let prefix_tokens = loaded.program.prefix_tokens(&loaded.input).len() as u64;
+    let run = match &args.trace {
+        Some(path) => {
+            let prefix = loaded.program.prefix_text(&loaded.input);
+            files::write_with(path, |file| {
+                use std::io::Write as _;
+                file.write_all(prefix.as_bytes())?;
+                let mut sink = TextTrace::new(std::io::BufWriter::new(file));
+                let run = reference::run(&loaded.program, &loaded.input, args.fuel, &mut sink);
+                sink.finish()?;
+                Ok(run)
+            })
+            .with_context(|| format!("writing the trace to {}", path.display()))?
+        }
+        None => {
+            let mut sink = reference::CountTokens::default();
+            reference::run(&loaded.program, &loaded.input, args.fuel, &mut sink)
+        }
+    };
+    let elapsed = start.elapsed().as_secs_f64();
+    {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(&run.output)
+            .context("writing the program's output")?;
+        stdout.flush().context("writing the program's output")?;
+    }
+    let tokens = prefix_tokens + run.trace_tokens;
+    let rate = run.trace_tokens as f64 / elapsed.max(1e-9);
+    if args.json {
+        let summary = serde_json::json!({
+            "program": args.program,
+            "steps": run.steps,
+            "prefix_tokens": prefix_tokens,
+            "trace_tokens": run.trace_tokens,
+            "tokens": tokens,
+            "seconds": elapsed,
+            "tokens_per_second": rate,
+            "exit_status": run.result.as_ref().ok(),
+            "error": run.result.as_ref().err().map(|e| e.to_string()),
+        });
+        eprintln!("{summary:#}");
+    } else {
+        eprintln!(
+            "[tvm reference] {} steps, {} tokens ({} prefix + {} trace), {:.3} s, {:.2} M tokens/s",
+            run.steps,
+            tokens,
+            prefix_tokens,
+            run.trace_tokens,
+            elapsed,
+            rate / 1e6
+        );
+    }
+    match run.result {
+        Ok(status) => {
+            if !args.json {
+                eprintln!("[tvm reference] exit status {status}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            let location = match &error {
+                RunError::Trap { pc, .. } | RunError::Malformed { pc, .. } => loaded
+                    .program
+                    .function_at(*pc)
+                    .map(|f| format!(" (in {})", f.name))
+                    .unwrap_or_default(),
+                RunError::OutOfFuel { .. } => String::new(),
+            };
+            eprintln!("error: {error}{location}");
+            Ok(ExitCode::from(match error {
+                RunError::Trap { .. } => exit::TRAP,
+                RunError::OutOfFuel { .. } => exit::FUEL,
+                RunError::Malformed { .. } => exit::BUILD,
+            }))
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! End-to-end tests of the `tvm` binary: files in, bytes and exit codes out.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use tvm_dsl::token::Token;
+use tvm_engine::program::TokenFile;
+
+fn tvm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tvm")).args(args).output().expect("tvm runs")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write test file");
+    path.to_string_lossy().into_owned()
+}
+
+const ECHO: &str = r#"(module
+  (import "tvm" "output" (func $out (param i32)))
+  (memory 1)
+  ;; prints argv[1] followed by a newline; returns argc
+  (func (export "main") (param $argc i32) (param $argv i32) (result i32)
+    (local $p i32)
+    local.get $argv i32.load offset=4 local.set $p
+    block $done
+      loop $next
+        local.get $p i32.load8_u i32.eqz br_if $done
+        local.get $p i32.load8_u call $out
+        local.get $p i32.const 1 i32.add local.set $p
+        br $next
+      end
+    end
+    i32.const 10 call $out
+    local.get $argc))"#;
+
+#[test]
+fn compile_then_run_the_token_file_gives_the_same_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = write(dir.path(), "echo.wat", ECHO);
+    let tok = dir.path().join("echo.tok").to_string_lossy().into_owned();
+    let out = tvm(&["compile", &src, "--args", "hello-tokens", "-o", &tok]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let direct = tvm(&["reference", &src, "--args", "hello-tokens"]);
+    let via_tokens = tvm(&["reference", &tok]);
+    assert_eq!(direct.stdout, b"hello-tokens\n");
+    assert_eq!(via_tokens.stdout, direct.stdout);
+    assert!(String::from_utf8_lossy(&direct.stderr).contains("exit status 2"));
+
+    let json = tvm(&["compile", &src, "--json"]);
+    let counts: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert!(counts["instructions"].as_u64().is_some_and(|n| n > 10));
+    assert!(counts["prefix_tokens"].as_u64() > counts["instructions"].as_u64());
+}
+
+#[test]
+fn the_trace_file_is_the_prefix_then_every_step() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = write(dir.path(), "echo.wat", ECHO);
+    let trace = dir.path().join("echo.trace");
+    let out = tvm(&["reference", &src, "--args", "ab", "--trace", &trace.to_string_lossy(), "--json"]);
+    assert!(out.status.success());
+    let stats: serde_json::Value = serde_json::from_slice(&out.stderr).expect("json stats");
+    let text = std::fs::read_to_string(&trace).expect("trace written");
+    let file = TokenFile::parse(&text).expect("trace parses");
+    assert_eq!(file.steps.len() as u64, stats["trace_tokens"].as_u64().expect("count"));
+    let steps = file.steps.iter().filter(|t| matches!(t, Token::Op(_))).count() as u64;
+    assert_eq!(steps, stats["steps"].as_u64().expect("steps"));
+    // The OUTPUT steps carry exactly the bytes printed.
+    let printed: Vec<u8> = file
+        .steps
+        .windows(2)
+        .filter(|w| w[0] == Token::Op(tvm_dsl::isa::Opcode::Output))
+        .filter_map(|w| w[1].byte())
+        .collect();
+    assert_eq!(printed, b"ab\n");
+    // The trace ends with HALT and the exit status (argc = 2).
+    assert_eq!(&file.steps[file.steps.len() - 5..], &[
+        Token::Op(tvm_dsl::isa::Opcode::Halt),
+        Token::Byte(2),
+        Token::Byte(0),
+        Token::Byte(0),
+        Token::Byte(0)
+    ]);
+}
+
+#[test]
+fn failures_have_distinct_exit_codes_and_clear_messages() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trap = write(dir.path(), "trap.wat", r#"(module (func (export "main") (result i32) unreachable))"#);
+    let out = tvm(&["reference", &trap]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("trap: unreachable"));
+
+    let spin = write(dir.path(), "spin.wat", r#"(module (func (export "main") (result i32) loop br 0 end i32.const 0))"#);
+    let out = tvm(&["reference", &spin, "--fuel", "1000"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("out of fuel"));
+
+    let float = write(dir.path(), "float.wat", r#"(module (func $calc (export "main") (result i32) f32.const 1 i32.trunc_f32_s))"#);
+    let out = tvm(&["compile", &float]);
+    assert_eq!(out.status.code(), Some(3));
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(message.contains("F32Const") && message.contains("calc") && message.contains("offset"), "{message}");
+
+    let garbage = write(dir.path(), "garbage.wasm", "not wasm at all");
+    assert_eq!(tvm(&["compile", &garbage]).status.code(), Some(3));
+    let bad_tokens = write(dir.path(), "bad.tok", "<program> CONST 01 02\n");
+    assert_eq!(tvm(&["reference", &bad_tokens]).status.code(), Some(3));
+    let missing = tvm(&["reference", "no-such-program"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no such file"));
+}
+
+#[test]
+fn a_failed_trace_write_leaves_no_partial_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = write(dir.path(), "echo.wat", ECHO);
+    let target = dir.path().join("missing-dir").join("out.trace");
+    let out = tvm(&["reference", &src, "--trace", &target.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!target.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
+    assert_eq!(leftovers.len(), 1, "only the source remains");
+}
