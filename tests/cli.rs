@@ -6,7 +6,10 @@ use tvm_dsl::token::Token;
 use tvm_engine::program::TokenFile;
 
 fn tvm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tvm")).args(args).output().expect("tvm runs")
+    Command::new(env!("CARGO_BIN_EXE_tvm"))
+        .args(args)
+        .output()
+        .expect("tvm runs")
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -39,7 +42,11 @@ fn compile_then_run_the_token_file_gives_the_same_output() {
     let src = write(dir.path(), "echo.wat", ECHO);
     let tok = dir.path().join("echo.tok").to_string_lossy().into_owned();
     let out = tvm(&["compile", &src, "--args", "hello-tokens", "-o", &tok]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let direct = tvm(&["reference", &src, "--args", "hello-tokens"]);
     let via_tokens = tvm(&["reference", &tok]);
@@ -58,13 +65,28 @@ fn the_trace_file_is_the_prefix_then_every_step() {
     let dir = tempfile::tempdir().expect("tempdir");
     let src = write(dir.path(), "echo.wat", ECHO);
     let trace = dir.path().join("echo.trace");
-    let out = tvm(&["reference", &src, "--args", "ab", "--trace", &trace.to_string_lossy(), "--json"]);
+    let out = tvm(&[
+        "reference",
+        &src,
+        "--args",
+        "ab",
+        "--trace",
+        &trace.to_string_lossy(),
+        "--json",
+    ]);
     assert!(out.status.success());
     let stats: serde_json::Value = serde_json::from_slice(&out.stderr).expect("json stats");
     let text = std::fs::read_to_string(&trace).expect("trace written");
     let file = TokenFile::parse(&text).expect("trace parses");
-    assert_eq!(file.steps.len() as u64, stats["trace_tokens"].as_u64().expect("count"));
-    let steps = file.steps.iter().filter(|t| matches!(t, Token::Op(_))).count() as u64;
+    assert_eq!(
+        file.steps.len() as u64,
+        stats["trace_tokens"].as_u64().expect("count")
+    );
+    let steps = file
+        .steps
+        .iter()
+        .filter(|t| matches!(t, Token::Op(_)))
+        .count() as u64;
     assert_eq!(steps, stats["steps"].as_u64().expect("steps"));
     // The OUTPUT steps carry exactly the bytes printed.
     let printed: Vec<u8> = file
@@ -75,33 +97,51 @@ fn the_trace_file_is_the_prefix_then_every_step() {
         .collect();
     assert_eq!(printed, b"ab\n");
     // The trace ends with HALT and the exit status (argc = 2).
-    assert_eq!(&file.steps[file.steps.len() - 5..], &[
-        Token::Op(tvm_dsl::isa::Opcode::Halt),
-        Token::Byte(2),
-        Token::Byte(0),
-        Token::Byte(0),
-        Token::Byte(0)
-    ]);
+    assert_eq!(
+        &file.steps[file.steps.len() - 5..],
+        &[
+            Token::Op(tvm_dsl::isa::Opcode::Halt),
+            Token::Byte(2),
+            Token::Byte(0),
+            Token::Byte(0),
+            Token::Byte(0)
+        ]
+    );
 }
 
 #[test]
 fn failures_have_distinct_exit_codes_and_clear_messages() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let trap = write(dir.path(), "trap.wat", r#"(module (func (export "main") (result i32) unreachable))"#);
+    let trap = write(
+        dir.path(),
+        "trap.wat",
+        r#"(module (func (export "main") (result i32) unreachable))"#,
+    );
     let out = tvm(&["reference", &trap]);
     assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stderr).contains("trap: unreachable"));
 
-    let spin = write(dir.path(), "spin.wat", r#"(module (func (export "main") (result i32) loop br 0 end i32.const 0))"#);
+    let spin = write(
+        dir.path(),
+        "spin.wat",
+        r#"(module (func (export "main") (result i32) loop br 0 end i32.const 0))"#,
+    );
     let out = tvm(&["reference", &spin, "--fuel", "1000"]);
     assert_eq!(out.status.code(), Some(5));
     assert!(String::from_utf8_lossy(&out.stderr).contains("out of fuel"));
 
-    let float = write(dir.path(), "float.wat", r#"(module (func $calc (export "main") (result i32) f32.const 1 i32.trunc_f32_s))"#);
+    let float = write(
+        dir.path(),
+        "float.wat",
+        r#"(module (func $calc (export "main") (result i32) f32.const 1 i32.trunc_f32_s))"#,
+    );
     let out = tvm(&["compile", &float]);
     assert_eq!(out.status.code(), Some(3));
     let message = String::from_utf8_lossy(&out.stderr);
-    assert!(message.contains("F32Const") && message.contains("calc") && message.contains("offset"), "{message}");
+    assert!(
+        message.contains("F32Const") && message.contains("calc") && message.contains("offset"),
+        "{message}"
+    );
 
     let garbage = write(dir.path(), "garbage.wasm", "not wasm at all");
     assert_eq!(tvm(&["compile", &garbage]).status.code(), Some(3));

@@ -33,6 +33,18 @@ pub mod trap_code {
     pub const OVERFLOW: u32 = 3;
 }
 
+/// The most instructions a program may have: program counters fit 16 bits,
+/// and jump targets are written to the trace as 2 bytes.
+pub const MAX_PROGRAM: usize = 1 << 16;
+
+/// Every run of this many consecutive instructions contains an
+/// unconditional transfer (`BR`, `CALL`, `RETURN`, `HALT`), so at most
+/// `MAX_STRAIGHT_RUN - 1` steps separate a jump from the next: the program
+/// counter is the latest jump target plus a count below 256, whose bytes are
+/// one carry away from the target's bytes. The lowering inserts `BR` to the
+/// next instruction where code would run longer.
+pub const MAX_STRAIGHT_RUN: u32 = 250;
+
 macro_rules! opcodes {
     ($( $variant:ident = $name:literal, pops $pops:literal, pushes $pushes:literal, width $width:literal, imm $imm:ident; )*) => {
         /// One of the 35 native opcodes of the tvm machine.
@@ -60,9 +72,9 @@ macro_rules! opcodes {
             }
 
             /// Number of value bytes a step of this opcode writes to the
-            /// trace when it does not branch (see [`crate::token`]). Branching
-            /// opcodes write 4 bytes (the target) when they jump and
-            /// `BR_IF` writes none when it falls through.
+            /// trace (see [`crate::token`]). Branching opcodes write the 2
+            /// bytes of the target when they jump; `BR_IF` writes none when
+            /// it falls through, and a trapping `HALT` none.
             pub const fn value_width(self) -> u32 {
                 match self { $( Opcode::$variant => $width, )* }
             }
@@ -77,10 +89,10 @@ macro_rules! opcodes {
 
 opcodes! {
     Halt = "HALT", pops 1, pushes 0, width 4, imm TrapCode;
-    Return = "RETURN", pops 0, pushes 0, width 4, imm Unused;
-    Call = "CALL", pops 0, pushes 0, width 4, imm Target;
-    Br = "BR", pops 0, pushes 0, width 4, imm Target;
-    BrIf = "BR_IF", pops 1, pushes 0, width 4, imm Target;
+    Return = "RETURN", pops 0, pushes 0, width 2, imm Unused;
+    Call = "CALL", pops 0, pushes 0, width 2, imm Target;
+    Br = "BR", pops 0, pushes 0, width 2, imm Target;
+    BrIf = "BR_IF", pops 1, pushes 0, width 2, imm Target;
     Drop = "DROP", pops 1, pushes 0, width 0, imm Unused;
     Select = "SELECT", pops 3, pushes 1, width 4, imm Unused;
     LocalGet = "LOCAL_GET", pops 0, pushes 1, width 4, imm Local;
@@ -147,6 +159,15 @@ impl Opcode {
     /// The opcode with this mnemonic, if any.
     pub fn from_name(name: &str) -> Option<Opcode> {
         Opcode::ALL.iter().copied().find(|op| op.name() == name)
+    }
+
+    /// Whether the instruction always transfers control (or stops): after it,
+    /// the program counter is not simply the next instruction's.
+    pub const fn is_unconditional(self) -> bool {
+        matches!(
+            self,
+            Opcode::Return | Opcode::Call | Opcode::Br | Opcode::Halt
+        )
     }
 
     /// Whether the instruction may transfer control somewhere other than the

@@ -1,10 +1,13 @@
-//! `tvm-dsl`: the machine's definition shared by every other crate.
+//! `tvm-dsl`: the machine's definition and the graph IR.
 //!
 //! - [`isa`]: the 35 native opcodes and their stack effects;
-//! - [`token`]: the token vocabulary and the grammar of a token stream.
+//! - [`token`]: the token vocabulary and the grammar of a token stream;
+//! - [`expr`]: exact linear expressions over dimensions (`BigRational`);
+//! - [`graph`]: the five primitives, hash-consed into a graph.
 //!
-//! The graph IR (expressions over exact rationals, the five primitives and the
-//! machine graph) builds on these.
+//! No floating point anywhere in this crate.
 
+pub mod expr;
+pub mod graph;
 pub mod isa;
 pub mod token;

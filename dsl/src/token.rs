@@ -38,9 +38,9 @@
 //!   computation reads;
 //! - STORE, STORE16, STORE8: the 4, 2 or 1 bytes stored;
 //! - OUTPUT: the 1 byte written to the output;
-//! - CALL, BR, RETURN, and BR_IF when taken: the 4 bytes of the new program
-//!   counter (a taken BR_IF is thus told apart from one that falls through,
-//!   which writes no byte);
+//! - CALL, BR, RETURN, and BR_IF when taken: the 2 bytes of the new program
+//!   counter (programs have at most 2^16 instructions; a taken BR_IF is thus
+//!   told apart from one that falls through, which writes no byte);
 //! - DROP: no byte;
 //! - HALT: the 4 bytes of the exit status when it exits, no byte when it traps
 //!   (the stream ends there either way).

@@ -8,7 +8,7 @@
 //! [`Program::prefix_tokens`] writes and [`TokenFile::parse`] reads back.
 
 use std::fmt::Write as _;
-use tvm_dsl::isa::{Immediate, Instr, Opcode};
+use tvm_dsl::isa::{Immediate, Instr, MAX_PROGRAM, MAX_STRAIGHT_RUN, Opcode};
 use tvm_dsl::token::{Token, TokenError};
 
 /// Where the input image starts in linear memory.
@@ -384,6 +384,27 @@ impl Program {
                     segment.base,
                     segment.bytes.len(),
                     self.memory_size
+                ));
+            }
+        }
+        if self.instrs.len() > MAX_PROGRAM {
+            return Err(format!(
+                "the program has {} instructions; the machine runs at most {MAX_PROGRAM}",
+                self.instrs.len()
+            ));
+        }
+        let mut straight = 0;
+        for (pc, instr) in self.instrs.iter().enumerate() {
+            straight = if instr.op.is_unconditional() {
+                0
+            } else {
+                straight + 1
+            };
+            if straight >= MAX_STRAIGHT_RUN {
+                return Err(format!(
+                    "instructions {}..={pc} run straight without a jump; at most {} may",
+                    pc + 1 - straight as usize,
+                    MAX_STRAIGHT_RUN - 1
                 ));
             }
         }

@@ -331,7 +331,7 @@ impl<'p> Machine<'p> {
                     }
                     next = self.returns[self.depth as usize];
                     self.depth -= 1;
-                    self.emit(sink, op, next, 4);
+                    self.emit(sink, op, next, 2);
                 }
                 Opcode::Call => {
                     if self.depth + 1 >= MAX_CALL_DEPTH {
@@ -347,16 +347,16 @@ impl<'p> Machine<'p> {
                     }
                     self.returns[d] = next;
                     next = imm;
-                    self.emit(sink, op, next, 4);
+                    self.emit(sink, op, next, 2);
                 }
                 Opcode::Br => {
                     next = imm;
-                    self.emit(sink, op, next, 4);
+                    self.emit(sink, op, next, 2);
                 }
                 Opcode::BrIf => {
                     if self.pop(pc)? != 0 {
                         next = imm;
-                        self.emit(sink, op, next, 4);
+                        self.emit(sink, op, next, 2);
                     } else {
                         self.emit(sink, op, 0, 0);
                     }

@@ -189,3 +189,56 @@ fn edge_cases_trap_like_webassembly() {
         ("exit 0x00000000", "exit 0x00000000")
     );
 }
+
+/// The i64 subset (memory copies as clang emits them) against wasmi,
+/// including stores that straddle the end of memory.
+#[test]
+fn i64_copies_match_webassembly() {
+    for (dst, src) in [
+        (64u32, 128u32),
+        (65530, 128),
+        (128, 65532),
+        (65528, 65528),
+        (100, 101),
+    ] {
+        for store in ["i64.store", "i64.store32", "i64.store16", "i64.store8"] {
+            let text = format!(
+                r#"(module
+                     (import "tvm" "output" (func $out (param i32)))
+                     (memory 1)
+                     (data (i32.const 128) "\01\02\03\04\05\06\07\08\09")
+                     (func (export "main") (result i32) (local i32)
+                       (i32.const {dst}) (i64.const 0x1122334455667788) ({store} offset=0)
+                       (i32.const {dst}) (i32.const {src}) (i64.load offset=0) ({store} offset=0)
+                       ;; print the 8 bytes at dst
+                       loop
+                         local.get 0 i32.const {dst} i32.add i32.load8_u call $out
+                         local.get 0 i32.const 1 i32.add local.tee 0 i32.const 8 i32.lt_u br_if 0
+                       end
+                       i32.const 0))"#
+            );
+            let wasm = wat::parse_str(&text).expect("valid WAT");
+            let oracle = tvm_oracle::run(&wasm, "copy", &[], None).expect("oracle runs");
+            let program = tvm_engine::lower_wasm(&wasm).expect("lowers");
+            let run = reference::run(
+                &program,
+                &Input::default(),
+                100_000,
+                &mut CountTokens::default(),
+            );
+            let ours = match run.result {
+                Ok(v) => Status::Exited(v),
+                Err(RunError::Trap {
+                    kind: TrapKind::OutOfBoundsMemoryAccess,
+                    ..
+                }) => Status::Trapped(tvm_oracle::TrapKind::OutOfBoundsMemory),
+                Err(e) => panic!("unexpected {e}"),
+            };
+            assert_eq!(
+                (run.output, ours),
+                (oracle.output, oracle.status),
+                "{store} dst={dst} src={src}"
+            );
+        }
+    }
+}

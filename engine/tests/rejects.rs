@@ -21,7 +21,7 @@ fn main_with(body: &str, extra: &str) -> String {
 #[test]
 fn unsupported_instructions_name_instruction_function_and_offset() {
     let cases = [
-        ("i64.const 1 i32.wrap_i64", "I64Const"),
+        ("i64.const 1 i32.wrap_i64", "I32WrapI64"),
         ("f32.const 1 i32.trunc_f32_s", "F32Const"),
         ("i32.const 1 memory.grow", "MemoryGrow"),
         (

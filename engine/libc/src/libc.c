@@ -199,9 +199,29 @@ static inline unsigned tvm_byte(int c) {
     return tvm_opaque(u & 255u);
 }
 
+/* Copies 16 bytes as four words.  The loaded words pass through the
+ * barrier so clang cannot pair them into 64-bit loads and stores. */
+static inline void tvm_copy16(unsigned char *d, const unsigned char *s) {
+    uint32_t w0 = tvm_opaque(*(const tvm_word *)s);
+    uint32_t w1 = tvm_opaque(*(const tvm_word *)(s + 4));
+    uint32_t w2 = tvm_opaque(*(const tvm_word *)(s + 8));
+    uint32_t w3 = tvm_opaque(*(const tvm_word *)(s + 12));
+    *(tvm_word *)d = w0;
+    *(tvm_word *)(d + 4) = w1;
+    *(tvm_word *)(d + 8) = w2;
+    *(tvm_word *)(d + 12) = w3;
+}
+
 void *memcpy(void *dst, const void *src, size_t n) {
     unsigned char *d = (unsigned char *)dst;
     const unsigned char *s = (const unsigned char *)src;
+    TVM_LOOP
+    while (n >= 16) {
+        tvm_copy16(d, s);
+        d += 16;
+        s += 16;
+        n -= 16;
+    }
     TVM_LOOP
     while (n >= 4) {
         *(tvm_word *)d = *(const tvm_word *)s;
@@ -225,8 +245,15 @@ void *memmove(void *dst, const void *src, size_t n) {
     if (d == s)
         return dst;
     if (d < s) {
-        /* Forward: a word is loaded before any store can reach it, since
-         * every store lands below the next load address. */
+        /* Forward: every word of a block is loaded before any is stored,
+         * and every store lands below the next load address. */
+        TVM_LOOP
+        while (n >= 16) {
+            tvm_copy16(d, s);
+            d += 16;
+            s += 16;
+            n -= 16;
+        }
         TVM_LOOP
         while (n >= 4) {
             uint32_t w = *(const tvm_word *)s;
@@ -243,9 +270,17 @@ void *memmove(void *dst, const void *src, size_t n) {
             n--;
         }
     } else {
-        /* Backward, from the end: every store lands above the next load. */
+        /* Backward, from the end: a block is loaded before it is stored,
+         * and every store lands above the next load. */
         d += n;
         s += n;
+        TVM_LOOP
+        while (n >= 16) {
+            d -= 16;
+            s -= 16;
+            tvm_copy16(d, s);
+            n -= 16;
+        }
         TVM_LOOP
         while (n >= 4) {
             d -= 4;
@@ -279,6 +314,15 @@ void *memset(void *dst, int c, size_t n) {
         uint32_t w = tvm_opaque(*(const tvm_word *)d);
         d += 4;
         n -= 4;
+        TVM_LOOP
+        while (n >= 16) {
+            *(tvm_word *)d = w;
+            *(tvm_word *)(d + 4) = w;
+            *(tvm_word *)(d + 8) = w;
+            *(tvm_word *)(d + 12) = w;
+            d += 16;
+            n -= 16;
+        }
         TVM_LOOP
         while (n >= 4) {
             *(tvm_word *)d = w;
@@ -713,46 +757,185 @@ __attribute__((noinline)) static void sink_bytes(const unsigned char *p,
     }
 }
 
-static const unsigned tvm_pow10[10] = {
-    1000000000u, 100000000u, 10000000u, 1000000u, 100000u,
-    10000u,      1000u,      100u,      10u,      1u,
+/* Row of the multiples k * p, k = 0..9 (decimal digits). */
+#define TVM_ROW10(p)                                                          \
+    {0u, (p), 2u * (p), 3u * (p), 4u * (p), 5u * (p), 6u * (p), 7u * (p),     \
+     8u * (p), 9u * (p)}
+
+/* Row of the multiples k * p, k = 0..15 (hex digits). */
+#define TVM_ROW16(p)                                                          \
+    {0u,        (p),       2u * (p),  3u * (p),  4u * (p),  5u * (p),          \
+     6u * (p),  7u * (p),  8u * (p),  9u * (p),  10u * (p), 11u * (p),         \
+     12u * (p), 13u * (p), 14u * (p), 15u * (p)}
+
+/* Multiples of 10^8 .. 10^0 (10^9 is handled apart: 9 * 10^9 overflows). */
+static const unsigned tvm_dec_mult[9][10] = {
+    TVM_ROW10(100000000u), TVM_ROW10(10000000u), TVM_ROW10(1000000u),
+    TVM_ROW10(100000u),    TVM_ROW10(10000u),    TVM_ROW10(1000u),
+    TVM_ROW10(100u),       TVM_ROW10(10u),       TVM_ROW10(1u),
 };
 
-static const unsigned tvm_pow16[8] = {
-    0x10000000u, 0x1000000u, 0x100000u, 0x10000u,
-    0x1000u,     0x100u,     0x10u,     0x1u,
+/* Multiples of 16^7 .. 16^0. */
+static const unsigned tvm_hex_mult[8][16] = {
+    TVM_ROW16(0x10000000u), TVM_ROW16(0x1000000u), TVM_ROW16(0x100000u),
+    TVM_ROW16(0x10000u),    TVM_ROW16(0x1000u),    TVM_ROW16(0x100u),
+    TVM_ROW16(0x10u),       TVM_ROW16(0x1u),
 };
+
+/* A leaf of a digit search tree: digit k, subtract m[k]. */
+#define TVM_LEAF(k)                                                           \
+    do {                                                                      \
+        d = (k);                                                              \
+        sub = m[k];                                                           \
+    } while (0)
 
 /*
- * Writes the digits of v in the base whose descending powers are
- * [pow, last] (no leading zeros; "0" for 0) to out and returns their count.
- * Each digit is found by repeated subtraction of its power (at most base-1
- * subtractions).  Digits >= 10 are written from `alpha` ('a' or 'A').
+ * The digit of v for the power whose multiples are m[0..9] (v < 10 * m[1]):
+ * a binary search over the multiples, four compares at most, then one
+ * subtraction.  Every index is a constant, so no address arithmetic.
  */
-__attribute__((noinline)) static int
-format_digits(unsigned v, const unsigned *pow, const unsigned *last,
-              unsigned alpha, unsigned char *out) {
+static inline unsigned tvm_dec_digit(unsigned *v, const unsigned *m) {
+    unsigned x = *v;
+    unsigned d, sub;
+    if (x >= m[5]) {
+        if (x >= m[7]) {
+            if (x >= m[9])
+                TVM_LEAF(9);
+            else if (x >= m[8])
+                TVM_LEAF(8);
+            else
+                TVM_LEAF(7);
+        } else if (x >= m[6]) {
+            TVM_LEAF(6);
+        } else {
+            TVM_LEAF(5);
+        }
+    } else if (x >= m[2]) {
+        if (x >= m[4])
+            TVM_LEAF(4);
+        else if (x >= m[3])
+            TVM_LEAF(3);
+        else
+            TVM_LEAF(2);
+    } else if (x >= m[1]) {
+        TVM_LEAF(1);
+    } else {
+        TVM_LEAF(0);
+    }
+    *v = x - sub;
+    return d;
+}
+
+/* The same for hex: m[0..15], v < 16 * m[1]; exactly four compares. */
+static inline unsigned tvm_hex_digit(unsigned *v, const unsigned *m) {
+    unsigned x = *v;
+    unsigned d, sub;
+    if (x >= m[8]) {
+        if (x >= m[12]) {
+            if (x >= m[14]) {
+                if (x >= m[15]) TVM_LEAF(15); else TVM_LEAF(14);
+            } else {
+                if (x >= m[13]) TVM_LEAF(13); else TVM_LEAF(12);
+            }
+        } else {
+            if (x >= m[10]) {
+                if (x >= m[11]) TVM_LEAF(11); else TVM_LEAF(10);
+            } else {
+                if (x >= m[9]) TVM_LEAF(9); else TVM_LEAF(8);
+            }
+        }
+    } else {
+        if (x >= m[4]) {
+            if (x >= m[6]) {
+                if (x >= m[7]) TVM_LEAF(7); else TVM_LEAF(6);
+            } else {
+                if (x >= m[5]) TVM_LEAF(5); else TVM_LEAF(4);
+            }
+        } else {
+            if (x >= m[2]) {
+                if (x >= m[3]) TVM_LEAF(3); else TVM_LEAF(2);
+            } else {
+                if (x >= m[1]) TVM_LEAF(1); else TVM_LEAF(0);
+            }
+        }
+    }
+    *v = x - sub;
+    return d;
+}
+
+/*
+ * Writes the decimal digits of v (no leading zeros; "0" for 0) to out and
+ * returns their count (1..10).
+ */
+__attribute__((noinline)) static int format_dec(unsigned v, unsigned char *out) {
+    const unsigned *m;
+    const unsigned *last = tvm_dec_mult[8];
     int n = 0;
-    TVM_LOOP
-    while (pow != last) {
-        if (v >= *pow)
-            break;
-        pow++;
+    if (v >= 1000000000u) {
+        /* The 10^9 digit (at most 4) by subtraction; opaque so that clang
+         * does not compute the count with a division. */
+        unsigned top = 0;
+        TVM_LOOP
+        while (v >= 1000000000u) {
+            v = tvm_opaque(v - 1000000000u);
+            top++;
+        }
+        out[0] = (unsigned char)('0' + tvm_opaque(top));
+        n = 1;
+        m = tvm_dec_mult[0];
+    } else if (v < 100000u) {
+        /* First row: the largest power <= v (a binary search, so small
+         * numbers do not walk past every leading zero). */
+        if (v < 100u)
+            m = v < 10u ? tvm_dec_mult[8] : tvm_dec_mult[7];
+        else if (v < 1000u)
+            m = tvm_dec_mult[6];
+        else
+            m = v < 10000u ? tvm_dec_mult[5] : tvm_dec_mult[4];
+    } else if (v < 10000000u) {
+        m = v < 1000000u ? tvm_dec_mult[3] : tvm_dec_mult[2];
+    } else {
+        m = v < 100000000u ? tvm_dec_mult[1] : tvm_dec_mult[0];
     }
     TVM_LOOP
     for (;;) {
-        unsigned pw = *pow;
-        unsigned d = 0;
-        TVM_LOOP
-        while (v >= pw) {
-            v -= pw;
-            d++;
-        }
+        /* opaque: with d < 10 known, clang would write '0' + d as d | 48 */
+        out[n] = (unsigned char)('0' + tvm_opaque(tvm_dec_digit(&v, m)));
+        n++;
+        if (m == last)
+            return n;
+        m += 10;
+    }
+}
+
+/*
+ * Writes the hex digits of v (no leading zeros; "0" for 0) to out and
+ * returns their count (1..8); digits above 9 start at `alpha` ('a' or 'A').
+ */
+__attribute__((noinline)) static int format_hex(unsigned v, unsigned alpha,
+                                                unsigned char *out) {
+    const unsigned *m;
+    const unsigned *last = tvm_hex_mult[7];
+    int n = 0;
+    /* First row: the largest power <= v, by binary search. */
+    if (v < 0x10000u) {
+        if (v < 0x100u)
+            m = v < 0x10u ? tvm_hex_mult[7] : tvm_hex_mult[6];
+        else
+            m = v < 0x1000u ? tvm_hex_mult[5] : tvm_hex_mult[4];
+    } else if (v < 0x1000000u) {
+        m = v < 0x100000u ? tvm_hex_mult[3] : tvm_hex_mult[2];
+    } else {
+        m = v < 0x10000000u ? tvm_hex_mult[1] : tvm_hex_mult[0];
+    }
+    TVM_LOOP
+    for (;;) {
+        unsigned d = tvm_opaque(tvm_hex_digit(&v, m));
         out[n] = (unsigned char)(d < 10 ? '0' + d : alpha + (d - 10));
         n++;
-        if (pow == last)
+        if (m == last)
             return n;
-        pow++;
+        m += 16;
     }
 }
 
@@ -947,16 +1130,16 @@ format_conversion(const unsigned char *f, va_list *ap) {
                 prefix_len = 1;
             }
         }
-        n = format_digits(u, tvm_pow10, tvm_pow10 + 9, 'a', digits);
+        n = format_dec(u, digits);
         emit_number(mode, width, prec, prefix, prefix_len, digits, n);
     } else if (kind == TVM_CONV_UNSIGNED) {
         unsigned u = va_arg(*ap, unsigned);
-        n = format_digits(u, tvm_pow10, tvm_pow10 + 9, 'a', digits);
+        n = format_dec(u, digits);
         emit_number(mode, width, prec, prefix, 0, digits, n);
     } else if (kind == TVM_CONV_HEX) {
         unsigned alpha = c == 'x' ? 'a' : 'A';
         unsigned u = va_arg(*ap, unsigned);
-        n = format_digits(u, tvm_pow16, tvm_pow16 + 7, alpha, digits);
+        n = format_hex(u, alpha, digits);
         if (alt) {
             if (u != 0) {
                 prefix[0] = '0';

@@ -3,7 +3,7 @@
 //! counters once everything has been emitted.
 
 use super::routine::Routine;
-use tvm_dsl::isa::{Instr, Opcode};
+use tvm_dsl::isa::{Instr, MAX_STRAIGHT_RUN, Opcode};
 
 /// A position in the instruction stream, placed once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -34,6 +34,8 @@ pub struct Asm {
     /// Index into `code` before which no peephole may look (a label was
     /// placed there, so control can arrive from elsewhere).
     barrier: usize,
+    /// Instructions since the last unconditional transfer.
+    straight: u32,
 }
 
 impl Asm {
@@ -56,12 +58,30 @@ impl Asm {
 
     /// Emits an instruction with a plain immediate.
     pub fn op(&mut self, op: Opcode, imm: u32) {
-        self.code.push((op, Imm::Value(imm)));
+        self.push(op, Imm::Value(imm));
     }
 
     /// Emits a branch or call to a symbolic target.
     pub fn jump(&mut self, op: Opcode, target: Target) {
-        self.code.push((op, Imm::Target(target)));
+        self.push(op, Imm::Target(target));
+    }
+
+    /// Appends an instruction, first inserting `BR` to the next instruction
+    /// when the code has run [`MAX_STRAIGHT_RUN`] instructions without an
+    /// unconditional transfer (the machine's invariant: see
+    /// [`tvm_dsl::isa::MAX_STRAIGHT_RUN`]).
+    fn push(&mut self, op: Opcode, imm: Imm) {
+        if self.straight + 1 >= MAX_STRAIGHT_RUN {
+            let next = self.pc() + 1;
+            self.code.push((Opcode::Br, Imm::Value(next)));
+            self.straight = 0;
+        }
+        self.code.push((op, imm));
+        self.straight = if op.is_unconditional() {
+            0
+        } else {
+            self.straight + 1
+        };
     }
 
     /// If the last instruction is a `CONST` that nothing can jump past,

@@ -163,6 +163,24 @@ struct FunctionLowering<'m, 'a> {
     /// First scratch local (after params and declared locals).
     scratch: u32,
     routines: &'m mut BTreeSet<Routine>,
+    /// An i64 value read but not yet stored (see [`PendingI64`]).
+    pending_i64: Option<(PendingI64, u64)>,
+}
+
+/// i64 values are supported only in the two shapes clang emits to copy
+/// memory: `i64.const; i64.store*` and `i64.load; i64.store*`. The first
+/// operator is held here until the store arrives; anything else in between
+/// is unsupported.
+#[derive(Clone, Copy)]
+enum PendingI64 {
+    Const(u64),
+    Load(u32),
+}
+
+/// The name of a wasmparser operator, like `I64Add`.
+fn operator_name(op: &Operator<'_>) -> String {
+    let text = format!("{op:?}");
+    text.split([' ', '{', '(']).next().unwrap_or("?").to_owned()
 }
 
 /// Scratch locals, relative to the first one.
@@ -170,6 +188,8 @@ const KEEP: u32 = 0;
 const TABLE_INDEX: u32 = 1;
 const TEMP: u32 = 2;
 const TEMP2: u32 = 3;
+const TEMP3: u32 = 4;
+const TEMP4: u32 = 5;
 
 impl<'m, 'a> FunctionLowering<'m, 'a> {
     fn new(
@@ -189,6 +209,7 @@ impl<'m, 'a> FunctionLowering<'m, 'a> {
             stubs: Vec::new(),
             scratch,
             routines,
+            pending_i64: None,
         }
     }
 
@@ -340,6 +361,9 @@ impl<'m, 'a> FunctionLowering<'m, 'a> {
     }
 
     fn operator(&mut self, op: Operator<'a>, offset: u64) -> Result<(), DecodeError> {
+        if let Some((pending, at)) = self.pending_i64.take() {
+            return self.finish_i64(pending, at, op, offset);
+        }
         // Structure is tracked even in dead code; nothing is emitted there.
         if self.dead() {
             match op {
@@ -509,6 +533,13 @@ impl<'m, 'a> FunctionLowering<'m, 'a> {
             Operator::I32Store { memarg } => self.memory(Opcode::Store, memarg, offset)?,
             Operator::I32Store8 { memarg } => self.memory(Opcode::Store8, memarg, offset)?,
             Operator::I32Store16 { memarg } => self.memory(Opcode::Store16, memarg, offset)?,
+            Operator::I64Const { value } => {
+                self.pending_i64 = Some((PendingI64::Const(value as u64), offset))
+            }
+            Operator::I64Load { memarg } => {
+                let imm = self.memarg(Opcode::Load, memarg, offset)?;
+                self.pending_i64 = Some((PendingI64::Load(imm), offset));
+            }
             Operator::MemorySize { mem: 0 } => {
                 self.native(Opcode::Const, self.module.memory_size / 65536);
             }
@@ -545,12 +576,105 @@ impl<'m, 'a> FunctionLowering<'m, 'a> {
             Operator::I32Extend8S => self.lowered(Routine::Extend8S),
             Operator::I32Extend16S => self.lowered(Routine::Extend16S),
             other => {
-                let name = format!("{other:?}");
-                let name = name.split([' ', '{', '(']).next().unwrap_or("?").to_owned();
-                return Err(self.unsupported(format!("instruction {name}"), offset));
+                return Err(
+                    self.unsupported(format!("instruction {}", operator_name(&other)), offset)
+                );
             }
         }
         Ok(())
+    }
+
+    /// Emits the store that completes an i64 copy (see [`PendingI64`]).
+    fn finish_i64(
+        &mut self,
+        pending: PendingI64,
+        at: u64,
+        op: Operator<'a>,
+        offset: u64,
+    ) -> Result<(), DecodeError> {
+        let (memarg, width) = match op {
+            Operator::I64Store { memarg } => (memarg, 8),
+            Operator::I64Store32 { memarg } => (memarg, 4),
+            Operator::I64Store16 { memarg } => (memarg, 2),
+            Operator::I64Store8 { memarg } => (memarg, 1),
+            other => {
+                return Err(self.unsupported(
+                    format!(
+                        "an i64 value used by {} (i64 is supported only to copy memory: \
+                         i64.const or i64.load followed by i64.store)",
+                        operator_name(&other)
+                    ),
+                    at,
+                ));
+            }
+        };
+        let store_at = self.memarg(Opcode::Store, memarg, offset)?;
+        let high_at = store_at.checked_add(4).ok_or_else(|| {
+            self.unsupported("an i64.store whose offset overflows 32 bits", offset)
+        })?;
+        let (addr, src) = (self.local(TEMP), self.local(TEMP2));
+        let (low_store, high) = match width {
+            8 => (Opcode::Store, true),
+            4 => (Opcode::Store, false),
+            2 => (Opcode::Store16, false),
+            _ => (Opcode::Store8, false),
+        };
+        match pending {
+            PendingI64::Const(value) => {
+                // stack: [addr]; the high half first, so that an
+                // out-of-bounds store traps before anything is written.
+                self.a.set(addr);
+                if high {
+                    self.a.get(addr);
+                    self.a.konst((value >> 32) as u32);
+                    self.a.op(Opcode::Store, high_at);
+                }
+                self.a.get(addr);
+                self.a.konst(value as u32);
+                self.a.op(low_store, store_at);
+                self.height -= 1;
+            }
+            PendingI64::Load(load_at) => {
+                // stack: [dst, src]; both halves are read before either is
+                // written (the ranges may overlap), the high half first so
+                // that an out-of-bounds access traps before any write.
+                let load_high = load_at.checked_add(4).ok_or_else(|| {
+                    self.unsupported("an i64.load whose offset overflows 32 bits", at)
+                })?;
+                let (hi, lo) = (self.local(TEMP3), self.local(TEMP4));
+                self.a.set(src);
+                self.a.set(addr);
+                self.a.get(src);
+                self.a.op(Opcode::Load, load_high);
+                self.a.set(hi);
+                self.a.get(src);
+                self.a.op(Opcode::Load, load_at);
+                self.a.set(lo);
+                if high {
+                    self.a.get(addr);
+                    self.a.get(hi);
+                    self.a.op(Opcode::Store, high_at);
+                }
+                self.a.get(addr);
+                self.a.get(lo);
+                self.a.op(low_store, store_at);
+                self.height -= 2;
+            }
+        }
+        Ok(())
+    }
+
+    fn memarg(
+        &self,
+        op: Opcode,
+        memarg: wasmparser::MemArg,
+        offset: u64,
+    ) -> Result<u32, DecodeError> {
+        if memarg.target != wasmparser::MemArgTarget::Memory(0) || memarg.ordering.is_some() {
+            return Err(self.unsupported(format!("{op} on a memory other than memory 0"), offset));
+        }
+        u32::try_from(memarg.offset)
+            .map_err(|_| self.unsupported(format!("{op} with a 64-bit offset"), offset))
     }
 
     fn memory(
@@ -559,11 +683,7 @@ impl<'m, 'a> FunctionLowering<'m, 'a> {
         memarg: wasmparser::MemArg,
         offset: u64,
     ) -> Result<(), DecodeError> {
-        if memarg.target != wasmparser::MemArgTarget::Memory(0) || memarg.ordering.is_some() {
-            return Err(self.unsupported(format!("{op} on a memory other than memory 0"), offset));
-        }
-        let imm = u32::try_from(memarg.offset)
-            .map_err(|_| self.unsupported(format!("{op} with a 64-bit offset"), offset))?;
+        let imm = self.memarg(op, memarg, offset)?;
         self.native(op, imm);
         Ok(())
     }
