@@ -6,7 +6,7 @@
 //! existing one). Each node belongs to a named group (a sub-graph such as
 //! `op:ADD`), the first group that built it.
 
-use crate::expr::{Dim, Expr, Rational, int};
+use crate::expr::{Dim, Expr, int};
 use std::collections::HashMap;
 
 /// Which of several matching positions a lookup returns.

@@ -54,6 +54,10 @@ enum Command {
     Compile(CompileArgs),
     /// Run a program on the reference machine; its output goes to stdout.
     Reference(ReferenceArgs),
+    /// Run a program through the machine graph (exact, no weights).
+    Eval(EvalArgs),
+    /// Describe the machine graph: counts, depth, DOT export.
+    Graph(GraphArgs),
     /// List the program catalog, or run it and check every output.
     Catalog(catalog::CatalogArgs),
     /// Measure engine speed (tokens per second).
@@ -80,6 +84,37 @@ struct CompileArgs {
 }
 
 #[derive(clap::Args)]
+struct EvalArgs {
+    /// .c, .wat, .wasm, .tok, or a catalog program name.
+    program: String,
+    /// Arguments passed to main as argv[1..], split on whitespace.
+    #[arg(long, allow_hyphen_values = true)]
+    args: Option<String>,
+    /// Write the full token trace (prefix and steps) to this file.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// Stop after this many machine steps.
+    #[arg(long, default_value_t = DEFAULT_FUEL)]
+    fuel: u64,
+    /// Use big rationals throughout instead of the exact integer fast path.
+    #[arg(long)]
+    rational: bool,
+}
+
+#[derive(clap::Args)]
+struct GraphArgs {
+    /// Print counts per primitive kind, per group, and the depth.
+    #[arg(long)]
+    stats: bool,
+    /// Write a Graphviz DOT file of the graph.
+    #[arg(long)]
+    dot: Option<PathBuf>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
 struct ReferenceArgs {
     /// .c, .wat, .wasm, .tok, or a catalog program name.
     program: String,
@@ -103,6 +138,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Compile(args) => compile(args),
         Command::Reference(args) => run_reference(args),
+        Command::Eval(args) => run_eval(args),
+        Command::Graph(args) => graph(args),
         Command::Catalog(args) => catalog::run(args),
         Command::Bench(args) => bench::run(args),
     };
@@ -238,5 +275,129 @@ fn run_reference(args: ReferenceArgs) -> anyhow::Result<ExitCode> {
                 RunError::Malformed { .. } => exit::BUILD,
             }))
         }
+    }
+}
+
+fn graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
+    let graph = tvm_dsl::machine::universal();
+    if let Some(path) = &args.dot {
+        files::write_atomically(path, graph.to_dot().as_bytes())?;
+    }
+    let counts = graph.counts();
+    let mut groups: Vec<(String, usize)> = graph
+        .groups()
+        .iter()
+        .map(|g| (g.clone(), graph.group(g).len()))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    groups.sort();
+    if args.json {
+        let summary = serde_json::json!({
+            "dimensions": graph.dims().len(),
+            "depth": graph.depth(),
+            "features": graph.features().len(),
+            "kinds": counts.iter().map(|(k, n)| (k.to_string(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
+            "groups": groups.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+        });
+        println!("{summary:#}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "machine graph (universal): {} dimensions, depth {}, {} token features",
+        graph.dims().len(),
+        graph.depth(),
+        graph.features().len()
+    );
+    for (kind, n) in &counts {
+        println!("  {kind:<8} {n:>6}");
+    }
+    if args.stats {
+        println!("groups:");
+        for (group, n) in &groups {
+            println!("  {group:<16} {n:>6}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    use tvm_dsl::isa::{Opcode, trap_code};
+    use tvm_dsl::token::Token;
+    use tvm_symbolic::eval::{Exact, run_machine};
+    let loaded = source::load(&args.program, args.args.as_deref())?;
+    let graph = tvm_dsl::machine::universal();
+    let prefix = loaded.program.prefix_tokens(&loaded.input);
+    let start = Instant::now();
+    let run = if args.rational {
+        run_machine::<Exact>(&graph, &prefix, args.fuel)
+    } else {
+        run_machine::<i128>(&graph, &prefix, args.fuel)
+    };
+    let elapsed = start.elapsed().as_secs_f64();
+    let run = match run {
+        Ok(run) => run,
+        Err(tvm_symbolic::eval::EvalError::OutOfFuel { steps }) => {
+            eprintln!("error: out of fuel after {steps} steps (raise it with --fuel)");
+            return Ok(ExitCode::from(exit::FUEL));
+        }
+        Err(e) => return Err(e).context("evaluating the machine graph"),
+    };
+    if let Some(path) = &args.trace {
+        let mut text = loaded.program.prefix_text(&loaded.input);
+        let mut first = true;
+        for t in &run.trace {
+            if matches!(t, Token::Op(_)) && !first {
+                text.push('\n');
+            } else if !first {
+                text.push(' ');
+            }
+            text.push_str(&t.to_string());
+            first = false;
+        }
+        text.push('\n');
+        files::write_atomically(path, text.as_bytes())?;
+    }
+    // The program's output: the byte after each OUTPUT op; the exit status:
+    // the 4 bytes after the final HALT.
+    let output: Vec<u8> = run
+        .trace
+        .windows(2)
+        .filter(|w| w[0] == Token::Op(Opcode::Output))
+        .filter_map(|w| w[1].byte())
+        .collect();
+    {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(&output)
+            .context("writing the program's output")?;
+        stdout.flush().context("writing the program's output")?;
+    }
+    let tokens = prefix.len() as u64 + run.trace.len() as u64;
+    eprintln!(
+        "[tvm eval] {} steps, {} tokens ({} prefix + {} trace), {:.3} s, {:.0} tokens/s",
+        run.steps,
+        tokens,
+        prefix.len(),
+        run.trace.len(),
+        elapsed,
+        run.trace.len() as f64 / elapsed.max(1e-9)
+    );
+    let halt = run
+        .trace
+        .iter()
+        .rposition(|t| *t == Token::Op(Opcode::Halt));
+    match (halt, run.halt_code) {
+        (Some(i), Some(code)) if code == i64::from(trap_code::EXIT) && run.trace.len() == i + 5 => {
+            let bytes: Vec<u8> = run.trace[i + 1..].iter().filter_map(|t| t.byte()).collect();
+            let status = i32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+            eprintln!("[tvm eval] exit status {status}");
+            Ok(ExitCode::SUCCESS)
+        }
+        (Some(_), Some(code)) => {
+            eprintln!("error: trap (code {code})");
+            Ok(ExitCode::from(exit::TRAP))
+        }
+        _ => anyhow::bail!("the machine graph ended without HALT"),
     }
 }

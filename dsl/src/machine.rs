@@ -1,0 +1,592 @@
+//! The WASM machine as a graph: at every position it predicts the next token
+//! of the trace (grammar in [`crate::token`]), for any program given as a
+//! token prefix (universal mode: instruction fetch reads the prefix through
+//! lookups).
+//!
+//! # How the state is read back from the stream
+//!
+//! Nothing is carried from one position to the next except through
+//! attention, so every quantity is a fixed-depth function of the tokens:
+//!
+//! - **regions**: `R` (0 in the prefix, 1 from `<run>`), the program section,
+//!   the memory segments — running sums of control tokens;
+//! - **step bookkeeping**: `n`, the number of steps so far (op tokens after
+//!   `<run>`); `k`, the bytes the current step has written (0 at its op
+//!   token); the current step's opcode and its constants are read from its op
+//!   token by "latest op token" lookups;
+//! - **program counter**: the target of the latest jump (its 2 trace bytes,
+//!   `<run>` counting as a jump to 0) plus the steps since
+//!   ([`crate::isa::MAX_STRAIGHT_RUN`] keeps that below 256, so the return
+//!   address is the target's bytes plus one carry);
+//! - **stack, locals, globals, memory, call stack**: latest-write lookups
+//!   keyed by slot and byte, `(depth, index)` and byte, index and byte,
+//!   address, and depth; the stack pointer and depth are running sums of
+//!   per-opcode effects. Operands are read at the op token (before the step
+//!   overwrites their slot) and carried to the step's later bytes.
+//!
+//! Each opcode's value computation is built inside a group named `op:NAME`,
+//! the shared machinery in groups named for what it does.
+
+use crate::expr::Expr;
+use crate::graph::{Graph, LookUp, Tie};
+use crate::isa::Opcode;
+use crate::token::{Token, VOCAB_SIZE};
+
+/// Names of the graph's outputs, read by the next-token decoder.
+pub mod output {
+    /// 1 when the next token is a value byte.
+    pub const EMIT_BYTE: &str = "emit_byte";
+    /// The value byte (when `emit_byte`).
+    pub const BYTE: &str = "byte";
+    /// 1 when that byte carries (ADD) or borrows (SUB).
+    pub const CARRY: &str = "carry";
+    /// The next opcode's index (when not `emit_byte`).
+    pub const OP: &str = "op";
+    /// 1 when the trace ends here.
+    pub const END: &str = "end";
+    /// The current step's immediate: at the final HALT, its trap code
+    /// (see [`crate::isa::trap_code`]).
+    pub const HALT_CODE: &str = "halt_code";
+}
+
+/// The next token the graph's outputs denote, `None` at the end of the trace.
+/// Outputs are given in [`output`] order: emit_byte, byte, carry, op, end.
+pub fn decode_next(
+    emit_byte: i64,
+    byte: i64,
+    carry: i64,
+    op: i64,
+    end: i64,
+) -> Result<Option<Token>, String> {
+    if end == 1 {
+        return Ok(None);
+    }
+    let bad = || {
+        format!(
+            "outputs out of range: emit_byte={emit_byte} byte={byte} carry={carry} op={op} end={end}"
+        )
+    };
+    match emit_byte {
+        1 => {
+            let b = u8::try_from(byte).map_err(|_| bad())?;
+            match carry {
+                0 => Ok(Some(Token::Byte(b))),
+                1 => Ok(Some(Token::Carry(b))),
+                _ => Err(bad()),
+            }
+        }
+        0 => {
+            let index = u8::try_from(op).map_err(|_| bad())?;
+            Opcode::from_index(index)
+                .map(|o| Some(Token::Op(o)))
+                .ok_or_else(bad)
+        }
+        _ => Err(bad()),
+    }
+}
+
+fn table(f: impl Fn(Token) -> i64) -> Vec<i64> {
+    (0..VOCAB_SIZE as u32)
+        .map(|id| Token::from_id(id).map_or(0, &f))
+        .collect()
+}
+
+fn op_table(f: impl Fn(Opcode) -> i64) -> Vec<i64> {
+    table(|t| match t {
+        Token::Op(op) => f(op),
+        _ => 0,
+    })
+}
+
+struct Builder {
+    g: Graph,
+    one: Expr,
+    pos: Expr,
+}
+
+impl Builder {
+    fn lookup(&mut self, query: Expr, key: Expr, active: Expr, value: Expr, tie: Tie) -> Expr {
+        self.g.lookup(LookUp {
+            query,
+            key,
+            active,
+            value,
+            tie,
+        })
+    }
+
+    /// `value` at the latest position `j ≤ i` where `active` is 1.
+    fn latest(&mut self, active: &Expr, value: Expr) -> Expr {
+        self.lookup(
+            Expr::zero(),
+            Expr::zero(),
+            active.clone(),
+            value,
+            Tie::Latest,
+        )
+    }
+
+    /// `value` at position `i − back`.
+    fn before(&mut self, value: Expr, back: i64) -> Expr {
+        let (pos, one) = (self.pos.clone(), self.one.clone());
+        self.lookup(pos.clone() - back, pos, one, value, Tie::Latest)
+    }
+
+    /// `x ∧ y ∧ …` for 0/1 flags: `relu(Σ − (count − 1))`.
+    fn and(&mut self, flags: &[Expr]) -> Expr {
+        let sum = flags.iter().fold(Expr::zero(), |acc, f| acc + f.clone());
+        let one = self.one.clone();
+        self.g.reglu(one, sum - (flags.len() as i64 - 1))
+    }
+
+    /// `Σⱼ [k = j] · values[j]`: picks the byte the step writes next.
+    fn pick(&mut self, k_is: &[Expr; 4], values: &[Expr]) -> Expr {
+        let mut out = Expr::zero();
+        for (flag, v) in k_is.iter().zip(values) {
+            if *v != Expr::zero() {
+                out = out + self.g.gate(flag.clone(), v.clone());
+            }
+        }
+        out
+    }
+}
+
+fn number(bytes: &[Expr]) -> Expr {
+    bytes.iter().enumerate().fold(Expr::zero(), |acc, (i, b)| {
+        acc + b.clone() * (1i64 << (8 * i))
+    })
+}
+
+/// Builds the universal machine graph.
+pub fn universal() -> Graph {
+    let mut g = Graph::new();
+    g.enter_group("input");
+    let one = g.one();
+    let pos = g.position();
+    let mut b = Builder { g, one, pos };
+    let g = &mut b.g;
+
+    // Token features.
+    let is_op: Vec<Expr> = Opcode::ALL
+        .iter()
+        .map(|&op| {
+            g.feature(
+                &format!("is_op:{op}"),
+                table(|t| i64::from(t == Token::Op(op))),
+            )
+        })
+        .collect();
+    let any_op = g.feature("any_op", op_table(|_| 1));
+    let op_index = g.feature("op_index", op_table(|op| i64::from(op.index())));
+    let is_byte = g.feature("is_byte", table(|t| i64::from(t.byte().is_some())));
+    let byte = g.feature("byte", table(|t| t.byte().map_or(0, i64::from)));
+    let carry = g.feature("carry", table(|t| i64::from(matches!(t, Token::Carry(_)))));
+    let is_program = g.feature("is_program", table(|t| i64::from(t == Token::Program)));
+    let is_memory = g.feature("is_memory", table(|t| i64::from(t == Token::Memory)));
+    let is_segment = g.feature(
+        "is_segment",
+        table(|t| i64::from(matches!(t, Token::Data | Token::Input))),
+    );
+    let is_run = g.feature("is_run", table(|t| i64::from(t == Token::Run)));
+    let sp_delta = g.feature(
+        "sp_delta",
+        op_table(|op| i64::from(op.pushes()) - i64::from(op.pops())),
+    );
+    let pushes = g.feature("pushes", op_table(|op| i64::from(op.pushes())));
+    let depth_delta = g.feature(
+        "depth_delta",
+        op_table(|op| match op {
+            Opcode::Call => 1,
+            Opcode::Return => -1,
+            _ => 0,
+        }),
+    );
+    let is_branch = g.feature(
+        "is_branch",
+        op_table(|op| {
+            i64::from(matches!(
+                op,
+                Opcode::Call | Opcode::Br | Opcode::BrIf | Opcode::Return
+            ))
+        }),
+    );
+    let width_fixed = g.feature(
+        "width_fixed",
+        op_table(|op| match op {
+            Opcode::BrIf | Opcode::Halt => 0,
+            op => i64::from(op.value_width()),
+        }),
+    );
+    let writes_local = g.feature(
+        "writes_local",
+        op_table(|op| i64::from(matches!(op, Opcode::LocalSet | Opcode::LocalTee))),
+    );
+    let writes_global = g.feature(
+        "writes_global",
+        op_table(|op| i64::from(op == Opcode::GlobalSet)),
+    );
+    let writes_memory = g.feature(
+        "writes_memory",
+        op_table(|op| {
+            i64::from(matches!(
+                op,
+                Opcode::Store | Opcode::Store8 | Opcode::Store16
+            ))
+        }),
+    );
+    let op = |o: Opcode| is_op[usize::from(o.index())].clone();
+
+    // Regions and counters.
+    g.enter_group("regions");
+    let r = g.cumsum(is_run.clone());
+    let n_ops = g.cumsum(any_op.clone());
+    let n_bytes = g.cumsum(is_byte.clone());
+    let program_section = g.cumsum(is_program) - g.cumsum(is_memory);
+    let steps = r.clone() - is_run.clone(); // 1 on step tokens
+    let in_steps = |b: &mut Builder, x: Expr| b.g.gate(r.clone(), x);
+
+    // Program fetch: instruction i's opcode at prefix op token i, its
+    // immediate bytes at program bytes 4i..4i+3.
+    b.g.enter_group("fetch");
+    let prog_op = b.g.gate(Expr::int(1) - r.clone(), any_op.clone());
+    let prog_byte = b.g.gate(program_section, is_byte.clone());
+    let fetch_op = |b: &mut Builder, pc: Expr| {
+        b.lookup(
+            pc,
+            n_ops.clone() - 1,
+            prog_op.clone(),
+            op_index.clone(),
+            Tie::Earliest,
+        )
+    };
+    let fetch_imm = |b: &mut Builder, pc: Expr, m: i64| {
+        b.lookup(
+            pc * 4 + m,
+            n_bytes.clone() - 1,
+            prog_byte.clone(),
+            byte.clone(),
+            Tie::Earliest,
+        )
+    };
+
+    // Step bookkeeping.
+    b.g.enter_group("step");
+    let n_at_run = b.latest(&is_run, n_ops.clone());
+    let n = n_ops.clone() - n_at_run;
+    let bytes_at_op = b.latest(&any_op, n_bytes.clone());
+    let k = n_bytes.clone() - bytes_at_op;
+    let cur = |b: &mut Builder, x: Expr| b.latest(&any_op, x);
+    let cur_is: Vec<Expr> = is_op.iter().map(|x| cur(&mut b, x.clone())).collect();
+    let is = |o: Opcode| cur_is[usize::from(o.index())].clone();
+    let k_is: [Expr; 4] = std::array::from_fn(|j| {
+        let x = k.clone() - j as i64;
+        b.g.is_zero(x)
+    });
+
+    // Program counter.
+    b.g.enter_group("pc");
+    let cur_branch = cur(&mut b, is_branch);
+    let at_second = b.g.is_zero(k.clone() - 2);
+    let jump_end = b.and(&[is_byte.clone(), cur_branch, at_second]);
+    let prev_byte = b.before(byte.clone(), 1);
+    let target_lo = b.g.gate(jump_end.clone(), prev_byte);
+    let target_hi = b.g.gate(jump_end.clone(), byte.clone());
+    let jump = jump_end + is_run.clone();
+    let last_lo = b.latest(&jump, target_lo);
+    let last_hi = b.latest(&jump, target_hi);
+    let last_n = b.latest(&jump, n.clone());
+    let since = n.clone() - last_n;
+    let next_pc = last_lo.clone() + last_hi.clone() * 256 + since.clone();
+    let cur_pc = next_pc.clone() - 1;
+
+    // Immediate of the current step, read at its op token and carried.
+    let imm: Vec<Expr> = (0..4)
+        .map(|m| {
+            let fetched = fetch_imm(&mut b, cur_pc.clone(), m);
+            cur(&mut b, fetched)
+        })
+        .collect();
+    let imm_value = number(&imm);
+
+    // Call stack: a CALL stores its return address (bytes) under its depth.
+    b.g.enter_group("call_stack");
+    let gated_depth = in_steps(&mut b, depth_delta);
+    let depth = b.g.cumsum(gated_depth);
+    let ret_raw = last_lo + since;
+    let ret_carry = b.g.ge_zero(ret_raw.clone() - 256);
+    let ret_lo = ret_raw - ret_carry.clone() * 256;
+    let ret_hi = last_hi + ret_carry;
+    let call_active = in_steps(&mut b, op(Opcode::Call));
+    let ret_bytes = [ret_lo, ret_hi].map(|v| {
+        b.lookup(
+            depth.clone() + 1,
+            depth.clone(),
+            call_active.clone(),
+            v,
+            Tie::Latest,
+        )
+    });
+
+    // Operand stack.
+    b.g.enter_group("stack");
+    let gated_sp = in_steps(&mut b, sp_delta.clone());
+    let sp = b.g.cumsum(gated_sp);
+    let cur_pushes = cur(&mut b, pushes);
+    let sp_before = sp.clone() - cur(&mut b, sp_delta);
+    let byte_index = k.clone() - 1;
+    let push_active = b.and(&[is_byte.clone(), cur_pushes, r.clone()]);
+    let stack_key = (sp - 1) * 4 + byte_index.clone();
+    let operand: Vec<Vec<Expr>> = (0..3)
+        .map(|m| {
+            (0..4)
+                .map(|j| {
+                    let query = (sp_before.clone() - 1 - m) * 4 + j;
+                    let read = b.lookup(
+                        query,
+                        stack_key.clone(),
+                        push_active.clone(),
+                        byte.clone(),
+                        Tie::Latest,
+                    );
+                    cur(&mut b, read)
+                })
+                .collect()
+        })
+        .collect();
+    let (top, second, third) = (&operand[0], &operand[1], &operand[2]);
+    let top_sum = top.iter().fold(Expr::zero(), |a, x| a + x.clone());
+    let top_zero = b.g.is_zero(top_sum);
+
+    // Locals, keyed by (depth, index) and byte.
+    b.g.enter_group("locals");
+    let local_active = {
+        let w = cur(&mut b, writes_local);
+        b.and(&[is_byte.clone(), w, r.clone()])
+    };
+    let local_slot = (depth.clone() * 65536 + imm_value.clone()) * 4;
+    let local: Vec<Expr> = (0..4)
+        .map(|j| {
+            let read = b.lookup(
+                local_slot.clone() + j,
+                local_slot.clone() + byte_index.clone(),
+                local_active.clone(),
+                byte.clone(),
+                Tie::Latest,
+            );
+            cur(&mut b, read)
+        })
+        .collect();
+
+    // Globals, keyed by index and byte.
+    b.g.enter_group("globals");
+    let global_active = {
+        let w = cur(&mut b, writes_global);
+        b.and(&[is_byte.clone(), w, r.clone()])
+    };
+    let global: Vec<Expr> = (0..4)
+        .map(|j| {
+            let read = b.lookup(
+                imm_value.clone() * 4 + j,
+                imm_value.clone() * 4 + byte_index.clone(),
+                global_active.clone(),
+                byte.clone(),
+                Tie::Latest,
+            );
+            cur(&mut b, read)
+        })
+        .collect();
+
+    // Memory: prefix segments and STORE bytes, keyed by address.
+    b.g.enter_group("memory");
+    let segments = b.g.cumsum(is_segment.clone());
+    let header_pos = b.latest(&is_segment, b.pos.clone());
+    let header_bytes = b.latest(&is_segment, n_bytes.clone());
+    let base_bytes: Vec<Expr> = (0..4)
+        .map(|m| {
+            let (pos, one) = (b.pos.clone(), b.one.clone());
+            b.lookup(
+                header_pos.clone() + 1 + m,
+                pos,
+                one,
+                byte.clone(),
+                Tie::Latest,
+            )
+        })
+        .collect();
+    let ordinal = n_bytes.clone() - header_bytes - 5;
+    let after_header = b.g.ge_zero(ordinal.clone());
+    let in_segment = b.g.ge_zero(segments - 1);
+    let data_active = b.and(&[
+        is_byte.clone(),
+        in_segment,
+        after_header,
+        Expr::int(1) - r.clone(),
+    ]);
+    let data_key = number(&base_bytes) + ordinal;
+    let store_active = {
+        let w = cur(&mut b, writes_memory);
+        b.and(&[is_byte.clone(), w, r.clone()])
+    };
+    let store_address = number(second) + imm_value.clone();
+    let store_key = store_address + byte_index;
+    let memory_key =
+        b.g.gate(store_active.clone(), store_key) + b.g.gate(data_active.clone(), data_key);
+    let memory_active = store_active + data_active;
+    let load_address = number(top) + imm_value.clone();
+    let loaded: Vec<Expr> = (0..4)
+        .map(|m| {
+            let read = b.lookup(
+                load_address.clone() + m,
+                memory_key.clone(),
+                memory_active.clone(),
+                byte.clone(),
+                Tie::Latest,
+            );
+            cur(&mut b, read)
+        })
+        .collect();
+
+    // The value each opcode writes, byte by byte.
+    let mut out_byte = Expr::zero();
+    let mut add_source = |b: &mut Builder, ops: &[Opcode], group: &str, bytes: &[Expr]| {
+        b.g.enter_group(group);
+        let picked = b.pick(&k_is, bytes);
+        let flag = ops.iter().fold(Expr::zero(), |acc, &o| acc + is(o));
+        out_byte = out_byte.clone() + b.g.gate(flag, picked);
+    };
+    add_source(
+        &mut b,
+        &[Opcode::Const, Opcode::Call, Opcode::Br, Opcode::BrIf],
+        "op:CONST",
+        &imm,
+    );
+    add_source(&mut b, &[Opcode::LocalGet], "op:LOCAL_GET", &local);
+    add_source(&mut b, &[Opcode::GlobalGet], "op:GLOBAL_GET", &global);
+    add_source(
+        &mut b,
+        &[
+            Opcode::LocalSet,
+            Opcode::LocalTee,
+            Opcode::GlobalSet,
+            Opcode::Store,
+            Opcode::Store8,
+            Opcode::Store16,
+            Opcode::Output,
+            Opcode::Halt,
+        ],
+        "op:LOCAL_SET",
+        top,
+    );
+    add_source(&mut b, &[Opcode::Return], "op:RETURN", &ret_bytes);
+    add_source(&mut b, &[Opcode::Load], "op:LOAD", &loaded);
+    add_source(
+        &mut b,
+        &[Opcode::Load8U],
+        "op:LOAD8_U",
+        &[loaded[0].clone()],
+    );
+    add_source(
+        &mut b,
+        &[Opcode::Load16U],
+        "op:LOAD16_U",
+        &[loaded[0].clone(), loaded[1].clone()],
+    );
+    b.g.enter_group("op:LOAD8_S");
+    let sign8 = b.g.ge_zero(loaded[0].clone() - 128) * 255;
+    add_source(
+        &mut b,
+        &[Opcode::Load8S],
+        "op:LOAD8_S",
+        &[loaded[0].clone(), sign8.clone(), sign8.clone(), sign8],
+    );
+    b.g.enter_group("op:LOAD16_S");
+    let sign16 = b.g.ge_zero(loaded[1].clone() - 128) * 255;
+    add_source(
+        &mut b,
+        &[Opcode::Load16S],
+        "op:LOAD16_S",
+        &[loaded[0].clone(), loaded[1].clone(), sign16.clone(), sign16],
+    );
+    b.g.enter_group("op:SELECT");
+    let chosen: Vec<Expr> = (0..4)
+        .map(|j| {
+            b.g.select(top_zero.clone(), second[j].clone(), third[j].clone())
+        })
+        .collect();
+    add_source(&mut b, &[Opcode::Select], "op:SELECT", &chosen);
+
+    // Comparisons: whole 32-bit values are exact integers.
+    let (a_u, b_u) = (number(second), number(top));
+    b.g.enter_group("compare");
+    let a_neg = b.g.ge_zero(second[3].clone() - 128);
+    let b_neg = b.g.ge_zero(top[3].clone() - 128);
+    let a_s = a_u.clone() - a_neg * (1i64 << 32);
+    let b_s = b_u.clone() - b_neg * (1i64 << 32);
+    let cmp = |b: &mut Builder, o: Opcode, x: Expr| -> Expr {
+        b.g.enter_group(&format!("op:{o}"));
+        b.g.gate(is(o), x)
+    };
+    let mut bit = Expr::zero();
+    let eq = b.g.is_zero(a_u.clone() - b_u.clone());
+    bit = bit + cmp(&mut b, Opcode::Eqz, top_zero.clone());
+    bit = bit + cmp(&mut b, Opcode::Eq, eq.clone());
+    bit = bit + cmp(&mut b, Opcode::Ne, Expr::int(1) - eq);
+    for (o, x) in [
+        (Opcode::LtS, b_s.clone() - a_s.clone() - 1),
+        (Opcode::LtU, b_u.clone() - a_u.clone() - 1),
+        (Opcode::GtS, a_s.clone() - b_s.clone() - 1),
+        (Opcode::GtU, a_u.clone() - b_u.clone() - 1),
+        (Opcode::LeS, b_s.clone() - a_s.clone()),
+        (Opcode::LeU, b_u.clone() - a_u.clone()),
+        (Opcode::GeS, a_s.clone() - b_s.clone()),
+        (Opcode::GeU, a_u.clone() - b_u.clone()),
+    ] {
+        b.g.enter_group(&format!("op:{o}"));
+        let holds = b.g.ge_zero(x);
+        bit = bit + cmp(&mut b, o, holds);
+    }
+    b.g.enter_group("compare");
+    let bit = b.g.persist(bit);
+    out_byte = out_byte + b.g.gate(k_is[0].clone(), bit);
+
+    // ADD and SUB: one byte at a time, the carry (borrow) read from the
+    // current token.
+    b.g.enter_group("op:ADD");
+    let a_j = b.pick(&k_is, second);
+    let b_j = b.pick(&k_is, top);
+    let sum = a_j.clone() + b_j.clone() + carry.clone();
+    let add_carry = b.g.ge_zero(sum.clone() - 256);
+    let add_byte = sum - add_carry.clone() * 256;
+    out_byte = out_byte + b.g.gate(is(Opcode::Add), add_byte);
+    b.g.enter_group("op:SUB");
+    let diff = a_j - b_j - carry;
+    let sub_borrow = Expr::int(1) - b.g.ge_zero(diff.clone());
+    let sub_byte = diff + sub_borrow.clone() * 256;
+    out_byte = out_byte + b.g.gate(is(Opcode::Sub), sub_byte);
+    let out_carry = b.g.gate(is(Opcode::Add), add_carry) + b.g.gate(is(Opcode::Sub), sub_borrow);
+
+    // How many bytes the step writes, and what comes next.
+    b.g.enter_group("next");
+    let taken = Expr::int(1) - top_zero;
+    let imm_zero = b.g.is_zero(imm_value.clone());
+    let width = cur(&mut b, width_fixed)
+        + b.g.gate(is(Opcode::BrIf), taken * 2)
+        + b.g.gate(is(Opcode::Halt), imm_zero * 4);
+    let more = b.g.ge_zero(width - 1 - k);
+    let emit_byte = b.and(&[more.clone(), steps.clone()]);
+    let halt = is(Opcode::Halt);
+    let end = b.and(&[halt, Expr::int(1) - more, steps]);
+    let next_op = fetch_op(&mut b, next_pc);
+
+    let emit_byte = b.g.persist(emit_byte);
+    let out_byte = b.g.persist(out_byte);
+    let out_carry = b.g.persist(out_carry);
+    let end = b.g.persist(end);
+    b.g.output(output::EMIT_BYTE, emit_byte);
+    b.g.output(output::BYTE, out_byte);
+    b.g.output(output::CARRY, out_carry);
+    b.g.output(output::OP, next_op);
+    b.g.output(output::END, end);
+    b.g.output(output::HALT_CODE, imm_value);
+    b.g
+}
