@@ -178,6 +178,28 @@ impl Graph {
             .collect()
     }
 
+    /// `dims` and every dimension they read, transitively, in index order:
+    /// the part of the graph that computes them.
+    pub fn cone(&self, dims: &[Dim]) -> Vec<Dim> {
+        let mut needed = vec![false; self.dims.len()];
+        for d in dims {
+            needed[d.index()] = true;
+        }
+        for i in (0..self.dims.len()).rev() {
+            if needed[i] {
+                for e in self.dims[i].node.operands() {
+                    for d in e.dims() {
+                        needed[d.index()] = true;
+                    }
+                }
+            }
+        }
+        (0..self.dims.len())
+            .filter(|&i| needed[i])
+            .map(|i| Dim(i as u32))
+            .collect()
+    }
+
     /// Named outputs (what the model's output head reads).
     pub fn outputs(&self) -> &[(String, Expr)] {
         &self.outputs

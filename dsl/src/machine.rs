@@ -448,16 +448,20 @@ pub fn universal() -> Graph {
 
     // The value each opcode writes, byte by byte.
     let mut out_byte = Expr::zero();
+    // Each opcode gates its value into the output in its own group, so
+    // `op:NAME` addresses the part of the graph that is that opcode's.
     let mut add_source = |b: &mut Builder, ops: &[Opcode], group: &str, bytes: &[Expr]| {
         b.g.enter_group(group);
         let picked = b.pick(&k_is, bytes);
-        let flag = ops.iter().fold(Expr::zero(), |acc, &o| acc + is(o));
-        out_byte = out_byte.clone() + b.g.gate(flag, picked);
+        for &o in ops {
+            b.g.enter_group(&format!("op:{o}"));
+            out_byte = out_byte.clone() + b.g.gate(is(o), picked.clone());
+        }
     };
     add_source(
         &mut b,
         &[Opcode::Const, Opcode::Call, Opcode::Br, Opcode::BrIf],
-        "op:CONST",
+        "value:immediate",
         &imm,
     );
     add_source(&mut b, &[Opcode::LocalGet], "op:LOCAL_GET", &local);
@@ -474,7 +478,7 @@ pub fn universal() -> Graph {
             Opcode::Output,
             Opcode::Halt,
         ],
-        "op:LOCAL_SET",
+        "value:top_of_stack",
         top,
     );
     add_source(&mut b, &[Opcode::Return], "op:RETURN", &ret_bytes);
@@ -589,4 +593,53 @@ pub fn universal() -> Graph {
     b.g.output(output::END, end);
     b.g.output(output::HALT_CODE, imm_value);
     b.g
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_value_writing_opcode_has_its_own_sub_graph() {
+        let g = universal();
+        for op in Opcode::ALL {
+            let writes_value = op.value_width() > 0 || op == Opcode::BrIf;
+            let group = g.group(&format!("op:{op}"));
+            assert_eq!(!group.is_empty(), writes_value, "{op}");
+            if writes_value {
+                // Its cone reaches the token features it depends on.
+                let cone = g.cone(&group);
+                assert!(cone.len() > group.len(), "{op}");
+            }
+        }
+        // DROP writes nothing: its whole effect is the stack-pointer feature.
+        assert!(g.group("op:DROP").is_empty());
+    }
+
+    #[test]
+    fn the_graph_is_deterministic_and_hash_consed() {
+        let (a, b) = (universal(), universal());
+        assert_eq!(a.dims(), b.dims());
+        let mut nodes: Vec<_> = a.dims().iter().map(|d| &d.node).collect();
+        nodes.sort();
+        nodes.dedup();
+        assert_eq!(
+            nodes.len(),
+            a.dims().len(),
+            "no two dimensions are the same node"
+        );
+    }
+
+    #[test]
+    fn decode_rejects_outputs_that_are_not_tokens() {
+        assert_eq!(decode_next(1, 0x41, 1, 0, 0), Ok(Some(Token::Carry(0x41))));
+        assert_eq!(
+            decode_next(0, 0, 0, 32, 0),
+            Ok(Some(Token::Op(Opcode::Add)))
+        );
+        assert_eq!(decode_next(0, 0, 0, 0, 1), Ok(None));
+        assert!(decode_next(1, 256, 0, 0, 0).is_err());
+        assert!(decode_next(2, 0, 0, 0, 0).is_err());
+        assert!(decode_next(0, 0, 0, 35, 0).is_err());
+    }
 }

@@ -6,7 +6,36 @@
 //! - [`program`]: the lowered program, the input image, the token prefix;
 //! - [`reference`]: the reference machine and its token trace.
 //!
-//! The vocabulary and trace grammar are defined in [`tvm_dsl::token`].
+//! # Token vocabulary
+//!
+//! Defined once in [`tvm_dsl::token`] (shared with the machine graph) and
+//! summarised here. 552 tokens: `00`–`ff` (a byte), `00+`–`ff+` (a value
+//! byte whose carry or borrow out is 1), the 35 opcodes (`ADD`, `CALL`, …),
+//! and `<program> <memory> <data> <input> <run>`.
+//!
+//! A compiled program is the token prefix
+//!
+//! ```text
+//! <program>  OP b b b b  …          one line per instruction: opcode, immediate (LE)
+//! <memory>   b b b b                memory size in bytes
+//! <data>     b b b b  byte …        a segment: base address, then its bytes
+//! <input>    b b b b  byte …        argc/argv image at 256 (program arguments)
+//! <run>
+//! ```
+//!
+//! and running it appends one *step* per executed instruction: its opcode,
+//! then the bytes of the value it writes (4 for pushes and local/global
+//! writes, the stored width for stores, 1 for OUTPUT, the 2 bytes of the
+//! target for a jump, none for DROP or a BR_IF that falls through). `tvm
+//! compile` writes the prefix as text; `tvm reference --trace` writes prefix
+//! and steps:
+//!
+//! ```text
+//! CONST 05 00 00 00
+//! LOCAL_GET ff 00 00 00
+//! ADD 04 01+ 00 00        carry out of byte 0
+//! BR_IF 2a 00             taken: jumps to 42
+//! ```
 
 pub mod decode;
 pub mod frontend;
