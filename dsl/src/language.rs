@@ -93,7 +93,10 @@ impl FromStr for DimLeaf {
         if !is_digits(digits) || (digits.len() > 1 && digits.starts_with('0')) {
             return Err(bad());
         }
-        digits.parse::<u32>().map(|i| DimLeaf(Dim(i))).map_err(|_| bad())
+        digits
+            .parse::<u32>()
+            .map(|i| DimLeaf(Dim(i)))
+            .map_err(|_| bad())
     }
 }
 
@@ -148,10 +151,18 @@ pub enum TermError {
 pub(crate) fn product(a: Option<&Expr>, b: Option<&Expr>) -> Option<Expr> {
     match (a, b) {
         (Some(a), b) if a.is_constant() => {
-            if a.constant_term().is_zero() { Some(Expr::zero()) } else { b.map(|b| b.scale(a.constant_term())) }
+            if a.constant_term().is_zero() {
+                Some(Expr::zero())
+            } else {
+                b.map(|b| b.scale(a.constant_term()))
+            }
         }
         (a, Some(b)) if b.is_constant() => {
-            if b.constant_term().is_zero() { Some(Expr::zero()) } else { a.map(|a| a.scale(b.constant_term())) }
+            if b.constant_term().is_zero() {
+                Some(Expr::zero())
+            } else {
+                a.map(|a| a.scale(b.constant_term()))
+            }
         }
         _ => None,
     }
@@ -174,7 +185,10 @@ fn node_form(node: &Linear, form: impl Fn(Id) -> Option<Expr>) -> Option<Expr> {
 fn check_order(term: &RecExpr<Linear>) -> Result<(), TermError> {
     for (i, node) in term.as_ref().iter().enumerate() {
         if let Some(c) = node.children().iter().find(|c| usize::from(**c) >= i) {
-            return Err(TermError::Malformed { node: i, child: usize::from(*c) });
+            return Err(TermError::Malformed {
+                node: i,
+                child: usize::from(*c),
+            });
         }
     }
     Ok(())
@@ -231,17 +245,27 @@ pub fn from_canonical(term: &RecExpr<Linear>) -> Result<Expr, TermError> {
     }
     check_order(term)?;
     let nodes = term.as_ref();
-    let not = |id: Id, reason: &'static str| TermError::NotCanonical { term: subterm(term, id), reason };
+    let not = |id: Id, reason: &'static str| TermError::NotCanonical {
+        term: subterm(term, id),
+        reason,
+    };
     // A monomial: `dK` or `(* c dK)` with c ∉ {0, 1}.
     let monomial = |id: Id| -> Result<(Dim, Rational), TermError> {
         match &nodes[usize::from(id)] {
             Linear::Dim(d) => Ok((d.0, Rational::one())),
             Linear::Mul([c, x]) => match (&nodes[usize::from(*c)], &nodes[usize::from(*x)]) {
-                (Linear::Num(c), Linear::Dim(d)) if !c.0.is_zero() && !c.0.is_one() => Ok((d.0, c.0.clone())),
-                (Linear::Num(_), Linear::Dim(_)) => Err(not(id, "coefficient 0 or 1 written as a product")),
+                (Linear::Num(c), Linear::Dim(d)) if !c.0.is_zero() && !c.0.is_one() => {
+                    Ok((d.0, c.0.clone()))
+                }
+                (Linear::Num(_), Linear::Dim(_)) => {
+                    Err(not(id, "coefficient 0 or 1 written as a product"))
+                }
                 _ => Err(not(id, "a product must be a constant times a dimension")),
             },
-            _ => Err(not(id, "expected a dimension or a constant times a dimension")),
+            _ => Err(not(
+                id,
+                "expected a dimension or a constant times a dimension",
+            )),
         }
     };
     let root = term.root();
@@ -330,7 +354,9 @@ pub fn class_form(egraph: &LinearGraph, id: Id) -> Option<&Expr> {
 
 /// The constant value of an e-class, if its form is a constant.
 pub fn class_constant(egraph: &LinearGraph, id: Id) -> Option<&Rational> {
-    class_form(egraph, id).filter(|e| e.is_constant()).map(|e| e.constant_term())
+    class_form(egraph, id)
+        .filter(|e| e.is_constant())
+        .map(|e| e.constant_term())
 }
 
 #[cfg(test)]
@@ -346,11 +372,17 @@ mod tests {
     fn leaves_parse_strictly_and_round_trip() {
         assert_eq!("3".parse::<Scalar>(), Ok(Scalar(int(3))));
         assert_eq!("-1/2".parse::<Scalar>(), Ok(Scalar(q(-1, 2))));
-        assert_eq!("2/4".parse::<Scalar>().map(|s| s.to_string()), Ok("1/2".to_owned()));
+        assert_eq!(
+            "2/4".parse::<Scalar>().map(|s| s.to_string()),
+            Ok("1/2".to_owned())
+        );
         for bad in ["", "-", "+3", "1/", "/2", "1/-2", "1_0", "1.5", "d3", "--1"] {
             assert!(bad.parse::<Scalar>().is_err(), "{bad}");
         }
-        assert_eq!("1/0".parse::<Scalar>(), Err(LeafError::ZeroDenominator("1/0".to_owned())));
+        assert_eq!(
+            "1/0".parse::<Scalar>(),
+            Err(LeafError::ZeroDenominator("1/0".to_owned()))
+        );
         assert_eq!("d12".parse::<DimLeaf>(), Ok(DimLeaf(Dim(12))));
         assert_eq!(DimLeaf(Dim(7)).to_string(), "d7");
         for bad in ["d", "12", "d-1", "d01", "x3", "d99999999999"] {
@@ -368,7 +400,12 @@ mod tests {
         assert_eq!(to_term(&Expr::zero()).to_string(), "0");
         assert_eq!(to_term(&Expr::int(-5)).to_string(), "-5");
         assert_eq!(to_term(&Expr::dim(Dim(2))).to_string(), "d2");
-        for e in [Expr::zero(), Expr::int(-5), Expr::dim(Dim(2)), Expr::dim(Dim(2)) * 3 + 1] {
+        for e in [
+            Expr::zero(),
+            Expr::int(-5),
+            Expr::dim(Dim(2)),
+            Expr::dim(Dim(2)) * 3 + 1,
+        ] {
             assert_eq!(from_canonical(&to_term(&e)), Ok(e));
         }
     }
@@ -389,7 +426,10 @@ mod tests {
             "(* d1 2)",
         ] {
             let t: RecExpr<Linear> = s.parse().unwrap();
-            assert!(matches!(from_canonical(&t), Err(TermError::NotCanonical { .. })), "{s}");
+            assert!(
+                matches!(from_canonical(&t), Err(TermError::NotCanonical { .. })),
+                "{s}"
+            );
             assert!(evaluate(&t).is_ok(), "{s}");
         }
     }
@@ -397,7 +437,13 @@ mod tests {
     #[test]
     fn evaluation_is_exact_and_rejects_products_of_dimensions() {
         let t: RecExpr<Linear> = "(- (* 1/3 (+ d1 3)) (neg (* d2 2)))".parse().unwrap();
-        assert_eq!(evaluate(&t), Ok(Expr::from_terms([(Dim(1), q(1, 3)), (Dim(2), int(2))], int(1))));
+        assert_eq!(
+            evaluate(&t),
+            Ok(Expr::from_terms(
+                [(Dim(1), q(1, 3)), (Dim(2), int(2))],
+                int(1)
+            ))
+        );
         let t: RecExpr<Linear> = "(* d1 d2)".parse().unwrap();
         assert!(matches!(evaluate(&t), Err(TermError::NotLinear(_))));
         let t: RecExpr<Linear> = "(* 0 (* d1 d2))".parse().unwrap();

@@ -225,6 +225,24 @@ pub fn universal() -> Graph {
         "writes_global",
         op_table(|op| i64::from(op == Opcode::GlobalSet)),
     );
+    let access_width = g.feature(
+        "access_width",
+        op_table(|op| match op {
+            Opcode::Load | Opcode::Store => 4,
+            Opcode::Load16S | Opcode::Load16U | Opcode::Store16 => 2,
+            Opcode::Load8S | Opcode::Load8U | Opcode::Store8 => 1,
+            _ => 0,
+        }),
+    );
+    let is_load = g.feature(
+        "is_load",
+        op_table(|op| {
+            i64::from(matches!(
+                op,
+                Opcode::Load | Opcode::Load8S | Opcode::Load8U | Opcode::Load16S | Opcode::Load16U
+            ))
+        }),
+    );
     let writes_memory = g.feature(
         "writes_memory",
         op_table(|op| {
@@ -241,7 +259,7 @@ pub fn universal() -> Graph {
     let r = g.cumsum(is_run.clone());
     let n_ops = g.cumsum(any_op.clone());
     let n_bytes = g.cumsum(is_byte.clone());
-    let program_section = g.cumsum(is_program) - g.cumsum(is_memory);
+    let program_section = g.cumsum(is_program) - g.cumsum(is_memory.clone());
     let steps = r.clone() - is_run.clone(); // 1 on step tokens
     let in_steps = |b: &mut Builder, x: Expr| b.g.gate(r.clone(), x);
 
@@ -424,15 +442,39 @@ pub fn universal() -> Graph {
     ]);
     let data_key = number(&base_bytes) + ordinal;
     let store_active = {
-        let w = cur(&mut b, writes_memory);
+        let w = cur(&mut b, writes_memory.clone());
         b.and(&[is_byte.clone(), w, r.clone()])
     };
     let store_address = number(second) + imm_value.clone();
-    let store_key = store_address + byte_index;
+    let store_key = store_address.clone() + byte_index;
     let memory_key =
         b.g.gate(store_active.clone(), store_key) + b.g.gate(data_active.clone(), data_key);
     let memory_active = store_active + data_active;
     let load_address = number(top) + imm_value.clone();
+    // Out of bounds: the access's last byte at or past the memory size
+    // (read from the 4 bytes after `<memory>`).
+    let memory_pos = b.latest(&is_memory, b.pos.clone());
+    let size_bytes: Vec<Expr> = (0..4)
+        .map(|m| {
+            let (pos, one) = (b.pos.clone(), b.one.clone());
+            b.lookup(
+                memory_pos.clone() + 1 + m,
+                pos,
+                one,
+                byte.clone(),
+                Tie::Latest,
+            )
+        })
+        .collect();
+    let memory_size = number(&size_bytes);
+    let access = cur(&mut b, access_width);
+    let load_oob =
+        b.g.ge_zero(load_address.clone() + access.clone() - memory_size.clone() - 1);
+    let store_oob =
+        b.g.ge_zero(store_address.clone() + access - memory_size - 1);
+    let loads = cur(&mut b, is_load);
+    let stores = cur(&mut b, writes_memory.clone());
+    let out_of_bounds = b.g.gate(loads, load_oob) + b.g.gate(stores, store_oob);
     let loaded: Vec<Expr> = (0..4)
         .map(|m| {
             let read = b.lookup(
@@ -576,10 +618,12 @@ pub fn universal() -> Graph {
     let width = cur(&mut b, width_fixed)
         + b.g.gate(is(Opcode::BrIf), taken * 2)
         + b.g.gate(is(Opcode::Halt), imm_zero * 4);
+    // A trapping access writes no byte and ends the stream.
+    let width = width.clone() - b.g.gate(out_of_bounds.clone(), width);
     let more = b.g.ge_zero(width - 1 - k);
     let emit_byte = b.and(&[more.clone(), steps.clone()]);
-    let halt = is(Opcode::Halt);
-    let end = b.and(&[halt, Expr::int(1) - more, steps]);
+    let stops = is(Opcode::Halt) + out_of_bounds;
+    let end = b.and(&[stops, Expr::int(1) - more, steps]);
     let next_op = fetch_op(&mut b, next_pc);
 
     let emit_byte = b.g.persist(emit_byte);

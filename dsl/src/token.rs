@@ -42,8 +42,10 @@
 //!   counter (programs have at most 2^16 instructions; a taken BR_IF is thus
 //!   told apart from one that falls through, which writes no byte);
 //! - DROP: no byte;
-//! - HALT: the 4 bytes of the exit status when it exits, no byte when it traps
-//!   (the stream ends there either way).
+//! - HALT: the 4 bytes of the exit status when it exits (the stream ends).
+//!
+//! A step that traps — a HALT with a trap code, or a load or store out of
+//! bounds — writes its opcode and no byte, and the stream ends there.
 //!
 //! The program counter, stack pointer and call depth are not written: each is
 //! a function of the stream (the program counter restarts at the target of

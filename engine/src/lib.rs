@@ -57,6 +57,9 @@ pub enum BuildError {
     /// A token file could not be read.
     #[error(transparent)]
     TokenFile(#[from] program::TokenFileError),
+    /// The program's input could not be prepared.
+    #[error("{0}")]
+    Input(String),
 }
 
 /// Decodes and lowers a wasm binary.

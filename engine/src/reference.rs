@@ -287,6 +287,25 @@ impl<'p> Machine<'p> {
         Ok(ea as usize)
     }
 
+    /// The address of a load or store; when it is out of bounds, the step
+    /// writes its opcode alone (the stream ends there) and traps.
+    #[inline]
+    fn checked_address(
+        &mut self,
+        sink: &mut impl TraceSink,
+        op: Opcode,
+        pc: u32,
+        base: u32,
+        offset: u32,
+        width: usize,
+    ) -> Result<usize, RunError> {
+        let result = self.address(pc, base, offset, width);
+        if result.is_err() {
+            self.emit(sink, op, 0, 0);
+        }
+        result
+    }
+
     fn execute(&mut self, fuel: u64, sink: &mut impl TraceSink) -> Result<i32, RunError> {
         let mut pc: u32 = 0;
         loop {
@@ -411,7 +430,7 @@ impl<'p> Machine<'p> {
                         Opcode::Load16S | Opcode::Load16U => 2,
                         _ => 1,
                     };
-                    let at = self.address(pc, base, imm, width)?;
+                    let at = self.checked_address(sink, op, pc, base, imm, width)?;
                     let m = &self.memory[at..at + width];
                     let v = match op {
                         Opcode::Load => u32::from_le_bytes([m[0], m[1], m[2], m[3]]),
@@ -427,7 +446,7 @@ impl<'p> Machine<'p> {
                     let v = self.pop(pc)?;
                     let base = self.pop(pc)?;
                     let width = op.value_width() as usize;
-                    let at = self.address(pc, base, imm, width)?;
+                    let at = self.checked_address(sink, op, pc, base, imm, width)?;
                     self.memory[at..at + width].copy_from_slice(&v.to_le_bytes()[..width]);
                     self.emit(sink, op, v, width as u32);
                 }

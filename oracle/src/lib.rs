@@ -507,6 +507,27 @@ mod tests {
         }
     }
 
+    /// A few million executed instructions must not exhaust the native
+    /// stack in debug builds (wasmi's tail-call dispatch would; the oracle
+    /// uses its portable dispatch).
+    #[test]
+    fn long_runs_finish_in_debug_builds() {
+        let text = r#"(module
+            (import "tvm" "output" (func $out (param i32)))
+            (func $step (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+            (func (export "main") (result i32)
+                (local $i i32)
+                (loop $l
+                    (local.set $i (call $step (local.get $i)))
+                    (br_if $l (i32.lt_u (local.get $i) (i32.const 1000000))))
+                (call $out (i32.const 33))
+                (local.get $i)))"#;
+        let outcome = run(&wasm(text), "prog", &[], Some(100_000_000)).unwrap();
+        assert_eq!(outcome.output, b"!");
+        assert_eq!(outcome.status, Status::Exited(1_000_000));
+        assert!(outcome.fuel_consumed.unwrap() > 5_000_000);
+    }
+
     #[test]
     fn exit_import_ends_the_run_with_its_status() {
         let text = r#"(module

@@ -1,10 +1,211 @@
 //! `tvm catalog`: list the built-in programs, or run them and check outputs.
 
+use crate::cli::{DEFAULT_FUEL, exit};
+use anyhow::Context as _;
 use std::process::ExitCode;
+use tvm_catalog::Manifest;
+use tvm_catalog::runner::{self, Engine, Options, ProgramReport};
 
 #[derive(clap::Args)]
-pub struct CatalogArgs {}
+pub struct CatalogArgs {
+    #[command(subcommand)]
+    action: Option<Action>,
+}
 
-pub fn run(_args: CatalogArgs) -> anyhow::Result<ExitCode> {
-    Ok(ExitCode::SUCCESS)
+#[derive(clap::Subcommand)]
+enum Action {
+    /// List the programs (the default).
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run every program and check output, exit status and trace agreement.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Engines to run besides the reference machine (repeatable):
+    /// `eval` runs the machine graph exactly and requires its trace to
+    /// equal the reference trace token for token.
+    #[arg(long = "engine", value_enum)]
+    engines: Vec<EngineArg>,
+    /// Only these programs (repeatable).
+    #[arg(long)]
+    only: Vec<String>,
+    /// Skip programs marked long in the manifest (on engines other than the
+    /// reference machine).
+    #[arg(long)]
+    skip_long: bool,
+    /// Step budget per run.
+    #[arg(long, default_value_t = DEFAULT_FUEL)]
+    fuel: u64,
+    /// Print the results as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum EngineArg {
+    /// The reference machine (always run).
+    Reference,
+    /// The machine graph, evaluated exactly.
+    Eval,
+}
+
+pub fn run(args: CatalogArgs) -> anyhow::Result<ExitCode> {
+    let manifest = Manifest::builtin().context("reading the built-in catalog")?;
+    match args.action.unwrap_or(Action::List { json: false }) {
+        Action::List { json } => {
+            list(&manifest, json);
+            Ok(ExitCode::SUCCESS)
+        }
+        Action::Run(run_args) => run_all(&manifest, run_args),
+    }
+}
+
+fn list(manifest: &Manifest, json: bool) {
+    if json {
+        let programs: Vec<_> = manifest
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "name": p.name(),
+                    "source": p.source().display().to_string(),
+                    "args": p.args_str(),
+                    "long": p.is_long(),
+                    "description": p.description(),
+                })
+            })
+            .collect();
+        println!("{:#}", serde_json::Value::Array(programs));
+        return;
+    }
+    for p in manifest.iter() {
+        println!(
+            "{:<14} {:<28} {}",
+            p.name(),
+            p.source().display(),
+            p.description()
+        );
+    }
+}
+
+fn run_all(manifest: &Manifest, args: RunArgs) -> anyhow::Result<ExitCode> {
+    for name in &args.only {
+        manifest.program(name)?;
+    }
+    let wants_eval = args.engines.contains(&EngineArg::Eval);
+    let graph = wants_eval.then(tvm_dsl::machine::universal);
+    let programs: Vec<_> = manifest
+        .iter()
+        .filter(|p| args.only.is_empty() || args.only.iter().any(|n| n == p.name()))
+        .collect();
+    let mut reports: Vec<ProgramReport> = Vec::new();
+    if !args.json {
+        println!(
+            "{:<14} {:>10} {:>9}  {:<6} {:<6} {:>10} {:>9}",
+            "program",
+            "tokens",
+            "steps",
+            "output",
+            "traces",
+            "reference",
+            if wants_eval { "eval" } else { "" }
+        );
+    }
+    for (i, entry) in programs.iter().enumerate() {
+        let engines = if wants_eval && !(args.skip_long && entry.is_long()) {
+            vec![Engine::Eval]
+        } else {
+            vec![]
+        };
+        let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        if progress {
+            eprint!("\r[{}/{}] {:<20}", i + 1, programs.len(), entry.name());
+        }
+        let options = Options {
+            engines,
+            fuel: args.fuel,
+        };
+        let report = runner::check(entry, &options, graph.as_ref())
+            .with_context(|| format!("building {}", entry.name()))?;
+        if progress {
+            eprint!("\r{:<40}\r", "");
+        }
+        if !args.json {
+            print_row(&report, wants_eval);
+        }
+        reports.push(report);
+    }
+    let failed: Vec<&ProgramReport> = reports.iter().filter(|r| !r.ok()).collect();
+    if args.json {
+        let rows: Vec<_> = reports
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "program": r.name,
+                    "tokens": r.tokens(),
+                    "prefix_tokens": r.prefix_tokens,
+                    "steps": r.steps,
+                    "output_ok": r.output_ok,
+                    "traces_agree": r.traces_agree,
+                    "engines": r.runs.iter().map(|run| serde_json::json!({
+                        "engine": run.engine.name(),
+                        "seconds": run.seconds,
+                        "tokens_per_second": run.trace.len() as f64 / run.seconds.max(1e-9),
+                    })).collect::<Vec<_>>(),
+                    "problems": r.problems,
+                })
+            })
+            .collect();
+        println!("{:#}", serde_json::Value::Array(rows));
+    } else {
+        for r in &failed {
+            for p in &r.problems {
+                eprintln!("{}: {p}", r.name);
+            }
+        }
+        println!(
+            "{} programs, {} ok, {} failed",
+            reports.len(),
+            reports.len() - failed.len(),
+            failed.len()
+        );
+    }
+    Ok(if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::MISMATCH)
+    })
+}
+
+fn print_row(r: &ProgramReport, wants_eval: bool) {
+    let mark = |ok: bool| if ok { "ok" } else { "FAIL" };
+    let time = |engine: Engine| {
+        r.runs
+            .iter()
+            .find(|run| run.engine == engine)
+            .map_or_else(|| "-".to_owned(), |run| format!("{:.3}s", run.seconds))
+    };
+    let traces = if r.runs.len() > 1 {
+        mark(r.traces_agree)
+    } else {
+        "-"
+    };
+    println!(
+        "{:<14} {:>10} {:>9}  {:<6} {:<6} {:>10} {:>9}",
+        r.name,
+        r.tokens(),
+        r.steps,
+        mark(r.output_ok),
+        traces,
+        time(Engine::Reference),
+        if wants_eval {
+            time(Engine::Eval)
+        } else {
+            String::new()
+        }
+    );
 }

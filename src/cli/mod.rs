@@ -321,7 +321,7 @@ fn graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
-    use tvm_dsl::isa::{Opcode, trap_code};
+    use tvm_catalog::runner::Ending;
     use tvm_dsl::token::Token;
     use tvm_symbolic::eval::{Exact, run_machine};
     let loaded = source::load(&args.program, args.args.as_deref())?;
@@ -357,14 +357,7 @@ fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         text.push('\n');
         files::write_atomically(path, text.as_bytes())?;
     }
-    // The program's output: the byte after each OUTPUT op; the exit status:
-    // the 4 bytes after the final HALT.
-    let output: Vec<u8> = run
-        .trace
-        .windows(2)
-        .filter(|w| w[0] == Token::Op(Opcode::Output))
-        .filter_map(|w| w[1].byte())
-        .collect();
+    let output = tvm_catalog::runner::output_of(&run.trace);
     {
         use std::io::Write as _;
         let mut stdout = std::io::stdout().lock();
@@ -383,21 +376,17 @@ fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         elapsed,
         run.trace.len() as f64 / elapsed.max(1e-9)
     );
-    let halt = run
-        .trace
-        .iter()
-        .rposition(|t| *t == Token::Op(Opcode::Halt));
-    match (halt, run.halt_code) {
-        (Some(i), Some(code)) if code == i64::from(trap_code::EXIT) && run.trace.len() == i + 5 => {
-            let bytes: Vec<u8> = run.trace[i + 1..].iter().filter_map(|t| t.byte()).collect();
-            let status = i32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    match tvm_catalog::runner::ending_of(&run.trace, run.halt_code) {
+        Ending::Exit(status) => {
             eprintln!("[tvm eval] exit status {status}");
             Ok(ExitCode::SUCCESS)
         }
-        (Some(_), Some(code)) => {
-            eprintln!("error: trap (code {code})");
+        Ending::Trap(trap) => {
+            eprintln!("error: trap: {trap}");
             Ok(ExitCode::from(exit::TRAP))
         }
-        _ => anyhow::bail!("the machine graph ended without HALT"),
+        Ending::Failed(message) => {
+            anyhow::bail!("the machine graph's trace is malformed: {message}")
+        }
     }
 }

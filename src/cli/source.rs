@@ -21,7 +21,16 @@ pub fn load(spec: &str, args: Option<&str>) -> anyhow::Result<Loaded> {
     if path.exists() {
         return load_path(path, args);
     }
-    bail!("{spec}: no such file (catalog lookup pending)")
+    let manifest = tvm_catalog::Manifest::builtin().context("reading the built-in catalog")?;
+    match manifest.get(spec) {
+        Some(entry) => {
+            let args = args.unwrap_or(entry.args_str()).to_owned();
+            load_path(&entry.source_path(), Some(&args))
+        }
+        None => bail!(
+            "{spec}: no such file, and no catalog program of that name (`tvm catalog` lists them)"
+        ),
+    }
 }
 
 fn program_name(path: &Path) -> String {

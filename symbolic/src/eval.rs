@@ -19,6 +19,7 @@
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{ToPrimitive, Zero};
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -182,7 +183,7 @@ struct Index<N> {
     active: Lin<N>,
     value: Lin<N>,
     tie: Tie,
-    entries: HashMap<N, N>,
+    entries: FxHashMap<N, N>,
     /// The position whose entry was last added.
     updated: Option<u64>,
 }
@@ -233,7 +234,7 @@ impl<N: Number> Evaluator<N> {
                             active: Lin::compile(&l.active)?,
                             value: Lin::compile(&l.value)?,
                             tie: l.tie,
-                            entries: HashMap::new(),
+                            entries: FxHashMap::default(),
                             updated: None,
                         });
                     }

@@ -31,10 +31,16 @@
  * locals/globals, loads/stores of every width, calls and branches.  MUL, DIV,
  * REM, AND, OR, XOR, SHL, SHR, ROTL/ROTR, CLZ/CTZ/POPCNT are lowered into
  * O(32)-step loops.  Hence this library avoids those operators everywhere
- * except on cold paths (calloc's size product, putchar's out-of-range
- * argument): decimal and hex conversion subtract powers of the base, "times
- * ten" is a chain of additions, word-sized copies rely on wasm's unaligned
- * loads and stores instead of masking.
+ * except on cold paths (calloc's size product; the `& 255` of putchar,
+ * memchr, strchr and strrchr for arguments outside 0..255):
+ *  - decimal conversion finds each digit by a binary search over a table of
+ *    the multiples of its power of ten, then one subtraction;
+ *  - hex conversion stores the word and reads it back byte by byte, each
+ *    byte indexing two 256-entry digit tables;
+ *  - "times ten" (atoi, field widths) is a chain of additions;
+ *  - memcpy/memmove/memset move 16 bytes per step as four unaligned words
+ *    (wasm loads and stores need no alignment, so there is no masking);
+ *  - the bump allocator rounds sizes to 8 by subtracting powers of two.
  *
  * clang -O2 introduces such operators on its own: `x + x` becomes `x << 1`
  * and sums of those `x * 10`; `a && b` becomes `(a) & (b)` when both are
@@ -49,7 +55,11 @@
  *    of a compound condition, and on constants stored to adjacent memory;
  *  - every loop is preceded by TVM_LOOP (no unrolling, no vectorising);
  *  - small helpers that would be merged into their caller's conditions are
- *    `noinline`.
+ *    `noinline`;
+ *  - <string.h> gives memcpy, memmove, memset and memcmp asm labels, so that
+ *    clang does not expand calls with a constant size inline (with i64
+ *    loads and stores); the plain names are aliases, for the calls clang
+ *    generates itself.
  * The catalog's tests check the linked result: no libc function outside the
  * cold list contains a lowered operator, and nothing contains i64 or float.
  * No floating point, no 64-bit integers, no function pointers, no
@@ -354,6 +364,21 @@ int memcmp(const void *a, const void *b, size_t n) {
     }
     return 0;
 }
+
+/*
+ * The plain names, for the calls clang emits by itself (struct copies, zero
+ * initialisers).  C code reaches the same functions through the asm labels
+ * of <string.h> (__tvm_memcpy, ...), which keep clang from expanding them
+ * inline with 64-bit operations.
+ */
+void *tvm_plain_memcpy(void *dst, const void *src, size_t n) __asm__("memcpy")
+    __attribute__((alias("__tvm_memcpy")));
+void *tvm_plain_memmove(void *dst, const void *src, size_t n) __asm__("memmove")
+    __attribute__((alias("__tvm_memmove")));
+void *tvm_plain_memset(void *dst, int c, size_t n) __asm__("memset")
+    __attribute__((alias("__tvm_memset")));
+int tvm_plain_memcmp(const void *a, const void *b, size_t n) __asm__("memcmp")
+    __attribute__((alias("__tvm_memcmp")));
 
 void *memchr(const void *s, int c, size_t n) {
     const unsigned char *p = (const unsigned char *)s;
@@ -762,24 +787,11 @@ __attribute__((noinline)) static void sink_bytes(const unsigned char *p,
     {0u, (p), 2u * (p), 3u * (p), 4u * (p), 5u * (p), 6u * (p), 7u * (p),     \
      8u * (p), 9u * (p)}
 
-/* Row of the multiples k * p, k = 0..15 (hex digits). */
-#define TVM_ROW16(p)                                                          \
-    {0u,        (p),       2u * (p),  3u * (p),  4u * (p),  5u * (p),          \
-     6u * (p),  7u * (p),  8u * (p),  9u * (p),  10u * (p), 11u * (p),         \
-     12u * (p), 13u * (p), 14u * (p), 15u * (p)}
-
 /* Multiples of 10^8 .. 10^0 (10^9 is handled apart: 9 * 10^9 overflows). */
 static const unsigned tvm_dec_mult[9][10] = {
     TVM_ROW10(100000000u), TVM_ROW10(10000000u), TVM_ROW10(1000000u),
     TVM_ROW10(100000u),    TVM_ROW10(10000u),    TVM_ROW10(1000u),
     TVM_ROW10(100u),       TVM_ROW10(10u),       TVM_ROW10(1u),
-};
-
-/* Multiples of 16^7 .. 16^0. */
-static const unsigned tvm_hex_mult[8][16] = {
-    TVM_ROW16(0x10000000u), TVM_ROW16(0x1000000u), TVM_ROW16(0x100000u),
-    TVM_ROW16(0x10000u),    TVM_ROW16(0x1000u),    TVM_ROW16(0x100u),
-    TVM_ROW16(0x10u),       TVM_ROW16(0x1u),
 };
 
 /* A leaf of a digit search tree: digit k, subtract m[k]. */
@@ -821,43 +833,6 @@ static inline unsigned tvm_dec_digit(unsigned *v, const unsigned *m) {
         TVM_LEAF(1);
     } else {
         TVM_LEAF(0);
-    }
-    *v = x - sub;
-    return d;
-}
-
-/* The same for hex: m[0..15], v < 16 * m[1]; exactly four compares. */
-static inline unsigned tvm_hex_digit(unsigned *v, const unsigned *m) {
-    unsigned x = *v;
-    unsigned d, sub;
-    if (x >= m[8]) {
-        if (x >= m[12]) {
-            if (x >= m[14]) {
-                if (x >= m[15]) TVM_LEAF(15); else TVM_LEAF(14);
-            } else {
-                if (x >= m[13]) TVM_LEAF(13); else TVM_LEAF(12);
-            }
-        } else {
-            if (x >= m[10]) {
-                if (x >= m[11]) TVM_LEAF(11); else TVM_LEAF(10);
-            } else {
-                if (x >= m[9]) TVM_LEAF(9); else TVM_LEAF(8);
-            }
-        }
-    } else {
-        if (x >= m[4]) {
-            if (x >= m[6]) {
-                if (x >= m[7]) TVM_LEAF(7); else TVM_LEAF(6);
-            } else {
-                if (x >= m[5]) TVM_LEAF(5); else TVM_LEAF(4);
-            }
-        } else {
-            if (x >= m[2]) {
-                if (x >= m[3]) TVM_LEAF(3); else TVM_LEAF(2);
-            } else {
-                if (x >= m[1]) TVM_LEAF(1); else TVM_LEAF(0);
-            }
-        }
     }
     *v = x - sub;
     return d;
@@ -908,35 +883,69 @@ __attribute__((noinline)) static int format_dec(unsigned v, unsigned char *out) 
     }
 }
 
+/* The hex digit of the high and of the low nibble of every byte value. */
+#define TVM_HEX16 "0123456789abcdef"
+#define TVM_SAME16(c) c c c c c c c c c c c c c c c c
+static const unsigned char tvm_hex_hi[257] =
+    TVM_SAME16("0") TVM_SAME16("1") TVM_SAME16("2") TVM_SAME16("3")
+    TVM_SAME16("4") TVM_SAME16("5") TVM_SAME16("6") TVM_SAME16("7")
+    TVM_SAME16("8") TVM_SAME16("9") TVM_SAME16("a") TVM_SAME16("b")
+    TVM_SAME16("c") TVM_SAME16("d") TVM_SAME16("e") TVM_SAME16("f");
+static const unsigned char tvm_hex_lo[257] =
+    TVM_HEX16 TVM_HEX16 TVM_HEX16 TVM_HEX16 TVM_HEX16 TVM_HEX16 TVM_HEX16
+    TVM_HEX16 TVM_HEX16 TVM_HEX16 TVM_HEX16 TVM_HEX16 TVM_HEX16 TVM_HEX16
+    TVM_HEX16 TVM_HEX16;
+
+/* Appends the hex digits of byte b (one if `skip_high_zero` and b < 16). */
+static inline int tvm_hex_byte(unsigned b, int skip_high_zero,
+                               unsigned char *out, int n) {
+    if (!skip_high_zero || b >= 16u) {
+        out[n] = tvm_hex_hi[b];
+        n++;
+    }
+    out[n] = tvm_hex_lo[b];
+    return n + 1;
+}
+
 /*
  * Writes the hex digits of v (no leading zeros; "0" for 0) to out and
- * returns their count (1..8); digits above 9 start at `alpha` ('a' or 'A').
+ * returns their count (1..8); `alpha` is 'a' or 'A'.  The word is stored
+ * and read back byte by byte (little-endian), and each byte indexes two
+ * 256-entry tables: loads and adds only, no shift or mask.
  */
 __attribute__((noinline)) static int format_hex(unsigned v, unsigned alpha,
                                                 unsigned char *out) {
-    const unsigned *m;
-    const unsigned *last = tvm_hex_mult[7];
-    int n = 0;
-    /* First row: the largest power <= v, by binary search. */
-    if (v < 0x10000u) {
-        if (v < 0x100u)
-            m = v < 0x10u ? tvm_hex_mult[7] : tvm_hex_mult[6];
-        else
-            m = v < 0x1000u ? tvm_hex_mult[5] : tvm_hex_mult[4];
-    } else if (v < 0x1000000u) {
-        m = v < 0x100000u ? tvm_hex_mult[3] : tvm_hex_mult[2];
-    } else {
-        m = v < 0x10000000u ? tvm_hex_mult[1] : tvm_hex_mult[0];
-    }
+    unsigned char bytes[4];
+    const unsigned char *low;
+    const unsigned char *p;
+    int n;
+    *(tvm_word *)bytes = v;
+    /* Read back through an opaque pointer: otherwise clang forwards the
+     * stored word and extracts the bytes with shifts. */
+    low = (const unsigned char *)(uintptr_t)tvm_opaque((unsigned)(uintptr_t)bytes);
+    p = low + 3; /* most significant byte */
     TVM_LOOP
-    for (;;) {
-        unsigned d = tvm_opaque(tvm_hex_digit(&v, m));
-        out[n] = (unsigned char)(d < 10 ? '0' + d : alpha + (d - 10));
-        n++;
-        if (m == last)
-            return n;
-        m += 16;
+    while (p != low) {
+        if (TVM_LOAD8(p) != 0)
+            break;
+        p--;
     }
+    n = tvm_hex_byte(TVM_LOAD8(p), 1, out, 0);
+    TVM_LOOP
+    while (p != low) {
+        p--;
+        n = tvm_hex_byte(TVM_LOAD8(p), 0, out, n);
+    }
+    if (alpha == 'A') {
+        int i;
+        TVM_LOOP
+        for (i = 0; i < n; i++) {
+            unsigned c = TVM_LOAD8(out + i);
+            if (c >= 'a')
+                out[i] = (unsigned char)(c - ('a' - 'A'));
+        }
+    }
+    return n;
 }
 
 /* Padding modes of one conversion. */

@@ -1,0 +1,674 @@
+//! The catalog manifest: which programs exist, how to run them, and what
+//! they must produce.
+//!
+//! `catalog/manifest.toml` holds one `[[program]]` table per program:
+//!
+//! ```toml
+//! [[program]]
+//! name = "fibonacci"                      # unique; [a-z0-9_-]+
+//! source = "programs/fibonacci.c"         # relative to catalog/, .c or .wat
+//! args = "46"                             # split on whitespace; "" for none
+//! expected_output = "expected/fibonacci.out"
+//! exit = 0                                # expected exit status
+//! # trap = "integer divide by zero"       # instead of `exit`, for traps
+//! # long = true                           # slow on the exact engines
+//! description = "fib(0) .. fib(n)"
+//! ```
+//!
+//! Invariants established by [`Manifest::load`] / [`Manifest::parse`] (so a
+//! [`Program`] obtained from a manifest always satisfies them):
+//! - names are unique, non-empty and made of `a-z 0-9 _ -`;
+//! - `source` and `expected_output` are relative paths inside the catalog
+//!   directory (no `..`, not absolute);
+//! - the source file exists (the expected-output file may not yet: it is
+//!   generated from the source, so it is only required when read, where its
+//!   absence is [`ManifestError::MissingFile`]);
+//! - the source is C (`.c`) or WebAssembly text (`.wat`);
+//! - exactly one of `exit` and `trap` is given;
+//! - the program name passed as `argv[0]` is the source's file stem.
+//!
+//! Expected outputs are produced outside tvm: C programs by the host C
+//! compiler (`regen-expected.sh`), WAT programs by the wasmi oracle.
+
+use std::fmt;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// File name of the manifest inside the catalog directory.
+pub const MANIFEST_FILE: &str = "manifest.toml";
+
+/// Why a manifest or one of its files could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// The manifest file could not be read.
+    #[error("cannot read manifest {path}: {source}")]
+    Read {
+        /// Manifest path.
+        path: PathBuf,
+        /// Underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The manifest is not valid TOML or does not have the expected shape.
+    #[error("invalid manifest {path}: {source}")]
+    Parse {
+        /// Manifest path.
+        path: PathBuf,
+        /// The TOML error, with its location.
+        source: Box<toml::de::Error>,
+    },
+    /// A program entry breaks one of the manifest's rules.
+    #[error("manifest {path}: program `{name}`: {reason}")]
+    Invalid {
+        /// Manifest path.
+        path: PathBuf,
+        /// The program's name (possibly empty or malformed).
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Two programs have the same name.
+    #[error("manifest {path}: program name `{name}` is used twice")]
+    Duplicate {
+        /// Manifest path.
+        path: PathBuf,
+        /// The repeated name.
+        name: String,
+    },
+    /// A file named by the manifest does not exist.
+    #[error("program `{name}`: missing file {path}")]
+    MissingFile {
+        /// The program's name.
+        name: String,
+        /// The absolute path that was looked for.
+        path: PathBuf,
+    },
+    /// A file named by the manifest exists but could not be read.
+    #[error("program `{name}`: cannot read {path}: {source}")]
+    ReadFile {
+        /// The program's name.
+        name: String,
+        /// The file.
+        path: PathBuf,
+        /// Underlying I/O error.
+        source: std::io::Error,
+    },
+    /// No program has the requested name.
+    #[error("no program named `{0}` in the catalog")]
+    UnknownProgram(String),
+}
+
+/// A trap a program is expected to end with (WebAssembly's trap names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Trap {
+    /// `unreachable` executed.
+    #[serde(rename = "unreachable")]
+    Unreachable,
+    /// Division or remainder by zero.
+    #[serde(rename = "integer divide by zero")]
+    IntegerDivideByZero,
+    /// `i32.div_s` of `i32::MIN` by -1.
+    #[serde(rename = "integer overflow")]
+    IntegerOverflow,
+    /// Load or store outside linear memory.
+    #[serde(rename = "out of bounds memory access")]
+    OutOfBoundsMemory,
+}
+
+impl Trap {
+    /// Every trap kind, in declaration order.
+    pub const ALL: [Trap; 4] = [
+        Trap::Unreachable,
+        Trap::IntegerDivideByZero,
+        Trap::IntegerOverflow,
+        Trap::OutOfBoundsMemory,
+    ];
+
+    /// The name used in the manifest (the WebAssembly spec's trap message).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trap::Unreachable => "unreachable",
+            Trap::IntegerDivideByZero => "integer divide by zero",
+            Trap::IntegerOverflow => "integer overflow",
+            Trap::OutOfBoundsMemory => "out of bounds memory access",
+        }
+    }
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a program is expected to end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExpectedStatus {
+    /// Returns from main or calls `exit` with this status.
+    Exit(i32),
+    /// Traps.
+    Trap(Trap),
+}
+
+/// Source language, from the source file's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Language {
+    /// C (`.c`), compiled with clang against the tvm libc.
+    C,
+    /// WebAssembly text (`.wat`).
+    Wat,
+}
+
+/// The shape of one `[[program]]` table, before validation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProgram {
+    name: String,
+    source: PathBuf,
+    #[serde(default)]
+    args: String,
+    expected_output: PathBuf,
+    exit: Option<i32>,
+    trap: Option<Trap>,
+    #[serde(default)]
+    long: bool,
+    description: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    #[serde(default)]
+    program: Vec<RawProgram>,
+}
+
+/// One catalog program (validated; see the module documentation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Program {
+    name: String,
+    source: PathBuf,
+    args: String,
+    expected_output: PathBuf,
+    status: ExpectedStatus,
+    long: bool,
+    description: String,
+    language: Language,
+    /// The catalog directory; `source` and `expected_output` are below it.
+    root: PathBuf,
+}
+
+impl Program {
+    /// Unique name of the program.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Source path relative to the catalog directory.
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+
+    /// Absolute (catalog-rooted) path of the source file.
+    pub fn source_path(&self) -> PathBuf {
+        self.root.join(&self.source)
+    }
+
+    /// The source language.
+    pub fn language(&self) -> Language {
+        self.language
+    }
+
+    /// `argv[0]`: the source file's stem (e.g. `"fibonacci"`).
+    pub fn program_name(&self) -> &str {
+        // Validated at load: the stem exists and is valid UTF-8.
+        self.source
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or(&self.name)
+    }
+
+    /// The arguments as written in the manifest.
+    pub fn args_str(&self) -> &str {
+        &self.args
+    }
+
+    /// The arguments after `argv[0]`: `args` split on whitespace.
+    pub fn args(&self) -> Vec<&str> {
+        self.args.split_whitespace().collect()
+    }
+
+    /// The whole argv: [`Program::program_name`] followed by [`Program::args`].
+    pub fn argv(&self) -> Vec<&str> {
+        let mut argv = vec![self.program_name()];
+        argv.extend(self.args.split_whitespace());
+        argv
+    }
+
+    /// Path of the expected-output file relative to the catalog directory.
+    pub fn expected_output(&self) -> &Path {
+        &self.expected_output
+    }
+
+    /// Absolute (catalog-rooted) path of the expected-output file.
+    pub fn expected_output_path(&self) -> PathBuf {
+        self.root.join(&self.expected_output)
+    }
+
+    /// How the program must end.
+    pub fn expected_status(&self) -> ExpectedStatus {
+        self.status
+    }
+
+    /// The expected exit status, or `None` for a program expected to trap.
+    pub fn exit(&self) -> Option<i32> {
+        match self.status {
+            ExpectedStatus::Exit(status) => Some(status),
+            ExpectedStatus::Trap(_) => None,
+        }
+    }
+
+    /// The expected trap, if any.
+    pub fn trap(&self) -> Option<Trap> {
+        match self.status {
+            ExpectedStatus::Trap(trap) => Some(trap),
+            ExpectedStatus::Exit(_) => None,
+        }
+    }
+
+    /// Whether the program runs long (tests may skip it in debug builds).
+    pub fn is_long(&self) -> bool {
+        self.long
+    }
+
+    /// One-line description.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The source file's bytes.
+    pub fn read_source(&self) -> Result<Vec<u8>, ManifestError> {
+        self.read(self.source_path())
+    }
+
+    /// The exact bytes the program must write to its output.
+    pub fn read_expected_output(&self) -> Result<Vec<u8>, ManifestError> {
+        self.read(self.expected_output_path())
+    }
+
+    fn read(&self, path: PathBuf) -> Result<Vec<u8>, ManifestError> {
+        fs::read(&path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                ManifestError::MissingFile {
+                    name: self.name.clone(),
+                    path,
+                }
+            } else {
+                ManifestError::ReadFile {
+                    name: self.name.clone(),
+                    path,
+                    source,
+                }
+            }
+        })
+    }
+}
+
+/// The whole catalog: programs in manifest order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    root: PathBuf,
+    programs: Vec<Program>,
+}
+
+impl Manifest {
+    /// The catalog shipped with this crate (`catalog/manifest.toml`).
+    pub fn builtin() -> Result<Manifest, ManifestError> {
+        Manifest::load(Path::new(env!("CARGO_MANIFEST_DIR")).join(MANIFEST_FILE))
+    }
+
+    /// The directory of the built-in catalog (holding `manifest.toml`).
+    pub fn builtin_root() -> &'static Path {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    /// Loads and validates a manifest file; paths inside it are relative to
+    /// the file's directory.
+    pub fn load(path: impl AsRef<Path>) -> Result<Manifest, ManifestError> {
+        let path = path.as_ref();
+        let text = fs::read_to_string(path).map_err(|source| ManifestError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let root = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        Manifest::parse_at(&text, &root, path)
+    }
+
+    /// Parses and validates manifest text whose paths are relative to
+    /// `root`; every named file must exist below `root`.
+    pub fn parse(text: &str, root: impl AsRef<Path>) -> Result<Manifest, ManifestError> {
+        let root = root.as_ref();
+        Manifest::parse_at(text, root, &root.join(MANIFEST_FILE))
+    }
+
+    fn parse_at(text: &str, root: &Path, path: &Path) -> Result<Manifest, ManifestError> {
+        let raw: RawManifest = toml::from_str(text).map_err(|source| ManifestError::Parse {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        })?;
+        let mut programs: Vec<Program> = Vec::with_capacity(raw.program.len());
+        for entry in raw.program {
+            let program = validate(entry, root, path)?;
+            if programs.iter().any(|p| p.name == program.name) {
+                return Err(ManifestError::Duplicate {
+                    path: path.to_path_buf(),
+                    name: program.name,
+                });
+            }
+            programs.push(program);
+        }
+        Ok(Manifest {
+            root: root.to_path_buf(),
+            programs,
+        })
+    }
+
+    /// The catalog directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// All programs, in manifest order.
+    pub fn programs(&self) -> &[Program] {
+        &self.programs
+    }
+
+    /// Iterates over the programs in manifest order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Program> {
+        self.programs.iter()
+    }
+
+    /// The program called `name`, if any.
+    pub fn get(&self, name: &str) -> Option<&Program> {
+        self.programs.iter().find(|p| p.name == name)
+    }
+
+    /// The program called `name`, or [`ManifestError::UnknownProgram`].
+    pub fn program(&self, name: &str) -> Result<&Program, ManifestError> {
+        self.get(name)
+            .ok_or_else(|| ManifestError::UnknownProgram(name.to_string()))
+    }
+
+    /// Names of all programs, in manifest order.
+    pub fn names(&self) -> Vec<&str> {
+        self.programs.iter().map(|p| p.name.as_str()).collect()
+    }
+}
+
+impl<'a> IntoIterator for &'a Manifest {
+    type Item = &'a Program;
+    type IntoIter = std::slice::Iter<'a, Program>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.programs.iter()
+    }
+}
+
+/// Checks one raw entry against the manifest rules.
+fn validate(raw: RawProgram, root: &Path, path: &Path) -> Result<Program, ManifestError> {
+    let invalid = |reason: String| ManifestError::Invalid {
+        path: path.to_path_buf(),
+        name: raw.name.clone(),
+        reason,
+    };
+    if raw.name.is_empty()
+        || !raw
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    {
+        return Err(invalid(
+            "the name must be non-empty and use only a-z, 0-9, '_' and '-'".to_string(),
+        ));
+    }
+    for (field, file) in [
+        ("source", &raw.source),
+        ("expected_output", &raw.expected_output),
+    ] {
+        if !is_plain_relative(file) {
+            return Err(invalid(format!(
+                "`{field}` must be a relative path inside the catalog, got {}",
+                file.display()
+            )));
+        }
+    }
+    let language = match raw.source.extension().and_then(|e| e.to_str()) {
+        Some("c") => Language::C,
+        Some("wat") => Language::Wat,
+        _ => {
+            return Err(invalid(format!(
+                "`source` must end in .c or .wat, got {}",
+                raw.source.display()
+            )));
+        }
+    };
+    if raw
+        .source
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .is_none_or(str::is_empty)
+    {
+        return Err(invalid("the source file needs a UTF-8 stem".to_string()));
+    }
+    let status = match (raw.exit, raw.trap) {
+        (Some(status), None) => ExpectedStatus::Exit(status),
+        (None, Some(trap)) => ExpectedStatus::Trap(trap),
+        (None, None) => return Err(invalid("one of `exit` or `trap` is required".to_string())),
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "`exit` and `trap` exclude each other: a trapping program has no exit status"
+                    .to_string(),
+            ));
+        }
+    };
+    let source = root.join(&raw.source);
+    if !source.is_file() {
+        return Err(ManifestError::MissingFile {
+            name: raw.name.clone(),
+            path: source,
+        });
+    }
+    Ok(Program {
+        name: raw.name,
+        source: raw.source,
+        args: raw.args,
+        expected_output: raw.expected_output,
+        status,
+        long: raw.long,
+        description: raw.description,
+        language,
+        root: root.to_path_buf(),
+    })
+}
+
+/// A relative path made only of normal components (no `..`, no root).
+fn is_plain_relative(path: &Path) -> bool {
+    !path.as_os_str().is_empty() && path.components().all(|c| matches!(c, Component::Normal(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scratch catalog directory with a source and an expected file.
+    fn scratch() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("programs")).unwrap();
+        fs::create_dir_all(dir.path().join("expected")).unwrap();
+        fs::write(
+            dir.path().join("programs/demo.c"),
+            "int main(void){return 0;}",
+        )
+        .unwrap();
+        fs::write(dir.path().join("programs/t.wat"), "(module)").unwrap();
+        fs::write(dir.path().join("expected/demo.out"), "hi\n").unwrap();
+        dir
+    }
+
+    const DEMO: &str = r#"
+[[program]]
+name = "demo"
+source = "programs/demo.c"
+args = "  1 two   3 "
+expected_output = "expected/demo.out"
+exit = 4
+description = "a demo"
+
+[[program]]
+name = "t"
+source = "programs/t.wat"
+expected_output = "expected/demo.out"
+trap = "integer divide by zero"
+long = true
+description = "traps"
+"#;
+
+    #[test]
+    fn parses_and_exposes_programs() {
+        let dir = scratch();
+        let manifest = Manifest::parse(DEMO, dir.path()).unwrap();
+        assert_eq!(manifest.names(), ["demo", "t"]);
+        let demo = manifest.program("demo").unwrap();
+        assert_eq!(demo.args(), ["1", "two", "3"]);
+        assert_eq!(demo.argv(), ["demo", "1", "two", "3"]);
+        assert_eq!(demo.program_name(), "demo");
+        assert_eq!(demo.language(), Language::C);
+        assert_eq!(demo.expected_status(), ExpectedStatus::Exit(4));
+        assert_eq!(demo.exit(), Some(4));
+        assert!(!demo.is_long());
+        assert_eq!(demo.read_expected_output().unwrap(), b"hi\n");
+        assert_eq!(demo.read_source().unwrap(), b"int main(void){return 0;}");
+        let t = manifest.get("t").unwrap();
+        assert_eq!(t.trap(), Some(Trap::IntegerDivideByZero));
+        assert_eq!(t.exit(), None);
+        assert_eq!(t.language(), Language::Wat);
+        assert!(t.args().is_empty());
+        assert!(t.is_long());
+        assert!(matches!(
+            manifest.program("nope"),
+            Err(ManifestError::UnknownProgram(name)) if name == "nope"
+        ));
+    }
+
+    #[test]
+    fn load_resolves_paths_next_to_the_manifest() {
+        let dir = scratch();
+        fs::write(dir.path().join(MANIFEST_FILE), DEMO).unwrap();
+        let manifest = Manifest::load(dir.path().join(MANIFEST_FILE)).unwrap();
+        assert_eq!(manifest.root(), dir.path());
+        assert_eq!(
+            manifest.program("demo").unwrap().source_path(),
+            dir.path().join("programs/demo.c")
+        );
+    }
+
+    fn error_for(entry: &str) -> ManifestError {
+        let dir = scratch();
+        Manifest::parse(entry, dir.path()).unwrap_err()
+    }
+
+    #[test]
+    fn rejects_bad_entries() {
+        let base = |extra: &str, name: &str, source: &str| {
+            format!(
+                "[[program]]\nname = \"{name}\"\nsource = \"{source}\"\n\
+                 expected_output = \"expected/demo.out\"\ndescription = \"d\"\n{extra}\n"
+            )
+        };
+        assert!(matches!(
+            error_for(&base("", "demo", "programs/demo.c")),
+            ManifestError::Invalid { reason, .. } if reason.contains("one of `exit` or `trap`")
+        ));
+        assert!(matches!(
+            error_for(&base("exit = 0\ntrap = \"unreachable\"", "demo", "programs/demo.c")),
+            ManifestError::Invalid { reason, .. } if reason.contains("exclude")
+        ));
+        assert!(matches!(
+            error_for(&base("exit = 0", "Bad Name", "programs/demo.c")),
+            ManifestError::Invalid { .. }
+        ));
+        assert!(matches!(
+            error_for(&base("exit = 0", "demo", "../demo.c")),
+            ManifestError::Invalid { reason, .. } if reason.contains("relative path")
+        ));
+        assert!(matches!(
+            error_for(&base("exit = 0", "demo", "/etc/passwd")),
+            ManifestError::Invalid { .. }
+        ));
+        assert!(matches!(
+            error_for(&base("exit = 0", "demo", "programs/demo.rs")),
+            ManifestError::Invalid { reason, .. } if reason.contains(".c or .wat")
+        ));
+        assert!(matches!(
+            error_for(&base("exit = 0", "demo", "programs/missing.c")),
+            ManifestError::MissingFile { .. }
+        ));
+        assert!(matches!(
+            error_for(&base(
+                "exit = 0\ncolour = \"red\"",
+                "demo",
+                "programs/demo.c"
+            )),
+            ManifestError::Parse { .. }
+        ));
+        assert!(matches!(
+            error_for(&base("trap = \"segfault\"", "demo", "programs/demo.c")),
+            ManifestError::Parse { .. }
+        ));
+        let twice = format!(
+            "{}{}",
+            base("exit = 0", "demo", "programs/demo.c"),
+            base("exit = 1", "demo", "programs/t.wat")
+        );
+        assert!(matches!(
+            error_for(&twice),
+            ManifestError::Duplicate { name, .. } if name == "demo"
+        ));
+    }
+
+    #[test]
+    fn missing_manifest_is_a_read_error() {
+        let dir = scratch();
+        assert!(matches!(
+            Manifest::load(dir.path().join("absent.toml")),
+            Err(ManifestError::Read { .. })
+        ));
+    }
+
+    #[test]
+    fn trap_names_round_trip() {
+        for trap in Trap::ALL {
+            let text = format!(
+                "[[program]]\nname = \"x\"\nsource = \"programs/demo.c\"\n\
+                 expected_output = \"expected/demo.out\"\ndescription = \"d\"\ntrap = \"{trap}\"\n"
+            );
+            let dir = scratch();
+            let manifest = Manifest::parse(&text, dir.path()).unwrap();
+            assert_eq!(manifest.programs()[0].trap(), Some(trap));
+        }
+    }
+
+    #[test]
+    fn deleted_expected_file_is_reported_when_read() {
+        let dir = scratch();
+        let manifest = Manifest::parse(DEMO, dir.path()).unwrap();
+        fs::remove_file(dir.path().join("expected/demo.out")).unwrap();
+        assert!(matches!(
+            manifest.program("demo").unwrap().read_expected_output(),
+            Err(ManifestError::MissingFile { .. })
+        ));
+    }
+}

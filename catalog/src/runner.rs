@@ -1,0 +1,264 @@
+//! Runs catalog programs through tvm's engines and checks them against the
+//! manifest: output bytes, exit status or trap, and — between engines —
+//! token-for-token agreement of the traces.
+
+use crate::manifest::{ExpectedStatus, Program, Trap};
+use std::time::Instant;
+use tvm_dsl::isa::{Opcode, trap_code};
+use tvm_dsl::token::Token;
+use tvm_engine::program::{Input, Program as Lowered};
+use tvm_engine::reference::{self, RunError, TrapKind};
+
+/// An engine that produces a trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Engine {
+    /// The reference machine (plain Rust over the lowered program).
+    Reference,
+    /// The machine graph, evaluated exactly (no weights).
+    Eval,
+}
+
+impl Engine {
+    /// The engine's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Reference => "reference",
+            Engine::Eval => "eval",
+        }
+    }
+}
+
+/// How a run ended, in the manifest's terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Exit status.
+    Exit(i32),
+    /// Trap.
+    Trap(Trap),
+    /// Anything else (out of fuel, an engine error), with its message.
+    Failed(String),
+}
+
+/// One engine's run of one program.
+#[derive(Clone, Debug)]
+pub struct EngineRun {
+    /// Which engine.
+    pub engine: Engine,
+    /// The trace after `<run>`.
+    pub trace: Vec<Token>,
+    /// The program's output.
+    pub output: Vec<u8>,
+    /// How it ended.
+    pub ending: Ending,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// Everything checked about one program.
+#[derive(Clone, Debug)]
+pub struct ProgramReport {
+    /// The catalog name.
+    pub name: String,
+    /// Tokens in the prefix.
+    pub prefix_tokens: usize,
+    /// Steps the reference machine executed.
+    pub steps: u64,
+    /// One entry per engine run.
+    pub runs: Vec<EngineRun>,
+    /// Whether every run's output and ending match the manifest.
+    pub output_ok: bool,
+    /// Whether every engine's trace equals the reference trace.
+    pub traces_agree: bool,
+    /// What went wrong, if anything.
+    pub problems: Vec<String>,
+}
+
+impl ProgramReport {
+    /// Total tokens (prefix + the reference trace).
+    pub fn tokens(&self) -> usize {
+        self.prefix_tokens + self.runs.first().map_or(0, |r| r.trace.len())
+    }
+
+    /// Whether everything checked out.
+    pub fn ok(&self) -> bool {
+        self.output_ok && self.traces_agree && self.problems.is_empty()
+    }
+}
+
+fn trap_of(kind: TrapKind) -> Ending {
+    match kind {
+        TrapKind::Unreachable => Ending::Trap(Trap::Unreachable),
+        TrapKind::IntegerDivideByZero => Ending::Trap(Trap::IntegerDivideByZero),
+        TrapKind::IntegerOverflow => Ending::Trap(Trap::IntegerOverflow),
+        TrapKind::OutOfBoundsMemoryAccess => Ending::Trap(Trap::OutOfBoundsMemory),
+        other => Ending::Failed(format!("trap: {other}")),
+    }
+}
+
+/// Runs the reference machine.
+pub fn run_reference(program: &Lowered, input: &Input, fuel: u64) -> EngineRun {
+    let start = Instant::now();
+    let mut trace = Vec::new();
+    let run = reference::run(program, input, fuel, &mut trace);
+    let ending = match run.result {
+        Ok(status) => Ending::Exit(status),
+        Err(RunError::Trap { kind, .. }) => trap_of(kind),
+        Err(e) => Ending::Failed(e.to_string()),
+    };
+    EngineRun {
+        engine: Engine::Reference,
+        trace,
+        output: run.output,
+        ending,
+        seconds: start.elapsed().as_secs_f64(),
+    }
+}
+
+/// The program output a trace spells: the byte after each `OUTPUT`.
+pub fn output_of(trace: &[Token]) -> Vec<u8> {
+    trace
+        .windows(2)
+        .filter(|w| w[0] == Token::Op(Opcode::Output))
+        .filter_map(|w| w[1].byte())
+        .collect()
+}
+
+/// Runs the machine graph with the exact evaluator.
+pub fn run_eval(
+    graph: &tvm_dsl::graph::Graph,
+    program: &Lowered,
+    input: &Input,
+    fuel: u64,
+) -> EngineRun {
+    let start = Instant::now();
+    let prefix = program.prefix_tokens(input);
+    let (trace, ending) = match tvm_symbolic::eval::run_machine::<i128>(graph, &prefix, fuel) {
+        Ok(run) => {
+            let ending = ending_of(&run.trace, run.halt_code);
+            (run.trace, ending)
+        }
+        Err(e) => (Vec::new(), Ending::Failed(e.to_string())),
+    };
+    EngineRun {
+        engine: Engine::Eval,
+        output: output_of(&trace),
+        trace,
+        ending,
+        seconds: start.elapsed().as_secs_f64(),
+    }
+}
+
+/// How a trace ends: `HALT` with 4 status bytes is an exit; `HALT` alone is
+/// the trap its code names.
+pub fn ending_of(trace: &[Token], halt_code: Option<i64>) -> Ending {
+    if let Some(Token::Op(op)) = trace.last()
+        && op.imm() == tvm_dsl::isa::Immediate::Offset
+    {
+        // A load or store with no bytes: it was out of bounds.
+        return Ending::Trap(Trap::OutOfBoundsMemory);
+    }
+    let Some(at) = trace.iter().rposition(|t| *t == Token::Op(Opcode::Halt)) else {
+        return Ending::Failed("the trace ends without HALT".to_owned());
+    };
+    let bytes: Vec<u8> = trace[at + 1..].iter().filter_map(|t| t.byte()).collect();
+    match (
+        halt_code.and_then(|c| u32::try_from(c).ok()),
+        bytes.as_slice(),
+    ) {
+        (Some(trap_code::EXIT), &[a, b, c, d]) => Ending::Exit(i32::from_le_bytes([a, b, c, d])),
+        (Some(trap_code::UNREACHABLE), []) => Ending::Trap(Trap::Unreachable),
+        (Some(trap_code::DIVIDE_BY_ZERO), []) => Ending::Trap(Trap::IntegerDivideByZero),
+        (Some(trap_code::OVERFLOW), []) => Ending::Trap(Trap::IntegerOverflow),
+        (code, _) => Ending::Failed(format!("HALT with code {code:?} and {} bytes", bytes.len())),
+    }
+}
+
+/// Options of a catalog run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Engines to run (the reference always runs: it is the comparison
+    /// point).
+    pub engines: Vec<Engine>,
+    /// Step budget per run.
+    pub fuel: u64,
+}
+
+/// Runs one program through the engines and checks everything.
+pub fn check(
+    entry: &Program,
+    options: &Options,
+    graph: Option<&tvm_dsl::graph::Graph>,
+) -> Result<ProgramReport, tvm_engine::BuildError> {
+    let program = tvm_engine::build_file(&entry.source_path())?;
+    let input = Input::from_args(entry.program_name(), &entry.args())
+        .map_err(|e| tvm_engine::BuildError::Input(e.to_string()))?;
+    let expected_output = entry
+        .read_expected_output()
+        .map_err(|e| tvm_engine::BuildError::Input(e.to_string()))?;
+    let expected_ending = match entry.expected_status() {
+        ExpectedStatus::Exit(s) => Ending::Exit(s),
+        ExpectedStatus::Trap(t) => Ending::Trap(t),
+    };
+    let reference = run_reference(&program, &input, options.fuel);
+    let steps = reference
+        .trace
+        .iter()
+        .filter(|t| matches!(t, Token::Op(_)))
+        .count() as u64;
+    let mut runs = vec![reference];
+    for &engine in &options.engines {
+        match (engine, graph) {
+            (Engine::Eval, Some(graph)) => {
+                runs.push(run_eval(graph, &program, &input, options.fuel))
+            }
+            (Engine::Eval, None) | (Engine::Reference, _) => {}
+        }
+    }
+    let mut problems = Vec::new();
+    let mut output_ok = true;
+    for run in &runs {
+        if run.output != expected_output {
+            output_ok = false;
+            problems.push(format!(
+                "{}: output differs from the expected output",
+                run.engine.name()
+            ));
+        }
+        if run.ending != expected_ending {
+            output_ok = false;
+            problems.push(format!(
+                "{}: ended {:?}, expected {:?}",
+                run.engine.name(),
+                run.ending,
+                expected_ending
+            ));
+        }
+    }
+    let mut traces_agree = true;
+    for run in &runs[1..] {
+        if let Some(at) = first_difference(&runs[0].trace, &run.trace) {
+            traces_agree = false;
+            problems.push(format!(
+                "{}: trace differs from the reference at token {at}",
+                run.engine.name()
+            ));
+        }
+    }
+    Ok(ProgramReport {
+        name: entry.name().to_owned(),
+        prefix_tokens: program.prefix_tokens(&input).len(),
+        steps,
+        runs,
+        output_ok,
+        traces_agree,
+        problems,
+    })
+}
+
+/// The first index where two traces differ (a missing token counts).
+pub fn first_difference(a: &[Token], b: &[Token]) -> Option<usize> {
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .or((a.len() != b.len()).then(|| a.len().min(b.len())))
+}

@@ -1,0 +1,116 @@
+//! Every catalog program through every path, compared:
+//!
+//! - the *original* module on wasmi against the *lowered* program on the
+//!   reference machine: identical output, exit status and trap kind;
+//! - the reference machine against the manifest (outputs built natively);
+//! - the machine graph (exact evaluator) against the reference machine:
+//!   identical traces, token for token — for every program but the long
+//!   ones (sudoku's figure is reported from `tvm catalog run --engine eval`).
+
+use tvm_catalog::runner::{self, Ending, Engine, Options};
+use tvm_catalog::{Manifest, Program, Trap};
+use tvm_engine::program::Input;
+use tvm_oracle::{Status, TrapKind};
+
+const FUEL: u64 = 50_000_000;
+
+fn manifest() -> Manifest {
+    Manifest::builtin().expect("the built-in catalog loads")
+}
+
+fn oracle_ending(status: &Status) -> Ending {
+    match status {
+        Status::Exited(s) => Ending::Exit(*s),
+        Status::Trapped(TrapKind::Unreachable) => Ending::Trap(Trap::Unreachable),
+        Status::Trapped(TrapKind::IntegerDivideByZero) => Ending::Trap(Trap::IntegerDivideByZero),
+        Status::Trapped(TrapKind::IntegerOverflow) => Ending::Trap(Trap::IntegerOverflow),
+        Status::Trapped(TrapKind::OutOfBoundsMemory) => Ending::Trap(Trap::OutOfBoundsMemory),
+        Status::Trapped(other) => Ending::Failed(other.to_string()),
+    }
+}
+
+fn wasmi_against_reference(entry: &Program) -> Result<(), String> {
+    let wasm =
+        tvm_engine::frontend::compile_file(&entry.source_path()).map_err(|e| e.to_string())?;
+    let oracle = tvm_oracle::run(&wasm, entry.program_name(), &entry.args(), None)
+        .map_err(|e| e.to_string())?;
+    let program = tvm_engine::lower_wasm(&wasm).map_err(|e| e.to_string())?;
+    let input = Input::from_args(entry.program_name(), &entry.args()).map_err(|e| e.to_string())?;
+    let ours = runner::run_reference(&program, &input, FUEL);
+    if ours.output != oracle.output {
+        return Err(format!("{}: output differs from wasmi", entry.name()));
+    }
+    let expected = oracle_ending(&oracle.status);
+    if ours.ending != expected {
+        return Err(format!(
+            "{}: reference {:?}, wasmi {:?}",
+            entry.name(),
+            ours.ending,
+            expected
+        ));
+    }
+    Ok(())
+}
+
+#[test]
+fn every_catalog_program_matches_wasmi_on_the_reference_machine() {
+    let manifest = manifest();
+    let failures: Vec<String> = manifest
+        .iter()
+        .filter_map(|p| wasmi_against_reference(p).err())
+        .collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(manifest.iter().count() >= 15);
+}
+
+#[test]
+fn every_catalog_program_gives_its_expected_output_on_the_reference_machine() {
+    let options = Options {
+        engines: vec![],
+        fuel: FUEL,
+    };
+    for entry in manifest().iter() {
+        let report = runner::check(entry, &options, None).expect("builds");
+        assert!(report.ok(), "{}: {:?}", entry.name(), report.problems);
+    }
+}
+
+#[test]
+fn the_machine_graph_reproduces_every_reference_trace() {
+    let manifest = manifest();
+    let graph = tvm_dsl::machine::universal();
+    let options = Options {
+        engines: vec![Engine::Eval],
+        fuel: FUEL,
+    };
+    let programs: Vec<&Program> = manifest.iter().filter(|p| !p.is_long()).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(entry) = programs.get(i) else { break };
+                    let report = runner::check(entry, &options, Some(&graph)).expect("builds");
+                    if !report.ok() {
+                        failures.lock().expect("lock").push(format!(
+                            "{}: {:?}",
+                            entry.name(),
+                            report.problems
+                        ));
+                    }
+                    assert_eq!(report.runs.len(), 2);
+                    assert_eq!(
+                        report.runs[0].trace,
+                        report.runs[1].trace,
+                        "{}",
+                        entry.name()
+                    );
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().expect("lock");
+    assert!(failures.is_empty(), "{failures:#?}");
+}
