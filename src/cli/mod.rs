@@ -83,8 +83,9 @@ struct CompileArgs {
     listing: bool,
 }
 
+/// What to run and how far: shared by every engine's subcommand.
 #[derive(clap::Args)]
-struct EvalArgs {
+struct RunTarget {
     /// .c, .wat, .wasm, .tok, or a catalog program name.
     program: String,
     /// Arguments passed to main as argv[1..], split on whitespace.
@@ -96,6 +97,12 @@ struct EvalArgs {
     /// Stop after this many machine steps.
     #[arg(long, default_value_t = DEFAULT_FUEL)]
     fuel: u64,
+}
+
+#[derive(clap::Args)]
+struct EvalArgs {
+    #[command(flatten)]
+    target: RunTarget,
     /// Use big rationals throughout instead of the exact integer fast path.
     #[arg(long)]
     rational: bool,
@@ -116,17 +123,8 @@ struct GraphArgs {
 
 #[derive(clap::Args)]
 struct ReferenceArgs {
-    /// .c, .wat, .wasm, .tok, or a catalog program name.
-    program: String,
-    /// Arguments passed to main as argv[1..], split on whitespace.
-    #[arg(long, allow_hyphen_values = true)]
-    args: Option<String>,
-    /// Write the full token trace (prefix and steps) to this file.
-    #[arg(long)]
-    trace: Option<PathBuf>,
-    /// Stop after this many machine steps.
-    #[arg(long, default_value_t = DEFAULT_FUEL)]
-    fuel: u64,
+    #[command(flatten)]
+    target: RunTarget,
     /// Print run statistics as JSON on stderr.
     #[arg(long)]
     json: bool,
@@ -196,6 +194,7 @@ fn compile(args: CompileArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_reference(args: ReferenceArgs) -> anyhow::Result<ExitCode> {
+    let ReferenceArgs { target: args, json } = args;
     let loaded = source::load(&args.program, args.args.as_deref())?;
     let start = Instant::now();
     let prefix_tokens = loaded.program.prefix_tokens(&loaded.input).len() as u64;
@@ -228,7 +227,7 @@ fn run_reference(args: ReferenceArgs) -> anyhow::Result<ExitCode> {
     }
     let tokens = prefix_tokens + run.trace_tokens;
     let rate = run.trace_tokens as f64 / elapsed.max(1e-9);
-    if args.json {
+    if json {
         let summary = serde_json::json!({
             "program": args.program,
             "steps": run.steps,
@@ -254,7 +253,7 @@ fn run_reference(args: ReferenceArgs) -> anyhow::Result<ExitCode> {
     }
     match run.result {
         Ok(status) => {
-            if !args.json {
+            if !json {
                 eprintln!("[tvm reference] exit status {status}");
             }
             Ok(ExitCode::SUCCESS)
@@ -321,14 +320,17 @@ fn graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    let EvalArgs {
+        target: args,
+        rational,
+    } = args;
     use tvm_catalog::runner::Ending;
-    use tvm_dsl::token::Token;
     use tvm_symbolic::eval::{Exact, run_machine};
     let loaded = source::load(&args.program, args.args.as_deref())?;
     let graph = tvm_dsl::machine::universal();
     let prefix = loaded.program.prefix_tokens(&loaded.input);
     let start = Instant::now();
-    let run = if args.rational {
+    let run = if rational {
         run_machine::<Exact>(&graph, &prefix, args.fuel)
     } else {
         run_machine::<i128>(&graph, &prefix, args.fuel)
@@ -343,19 +345,17 @@ fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e).context("evaluating the machine graph"),
     };
     if let Some(path) = &args.trace {
-        let mut text = loaded.program.prefix_text(&loaded.input);
-        let mut first = true;
-        for t in &run.trace {
-            if matches!(t, Token::Op(_)) && !first {
-                text.push('\n');
-            } else if !first {
-                text.push(' ');
+        let prefix = loaded.program.prefix_text(&loaded.input);
+        files::write_with(path, |file| {
+            use std::io::Write as _;
+            file.write_all(prefix.as_bytes())?;
+            let mut sink = TextTrace::new(std::io::BufWriter::new(file));
+            for &token in &run.trace {
+                reference::TraceSink::token(&mut sink, token);
             }
-            text.push_str(&t.to_string());
-            first = false;
-        }
-        text.push('\n');
-        files::write_atomically(path, text.as_bytes())?;
+            sink.finish().map(drop)
+        })
+        .with_context(|| format!("writing the trace to {}", path.display()))?;
     }
     let output = tvm_catalog::runner::output_of(&run.trace);
     {
