@@ -116,6 +116,9 @@ struct GraphArgs {
     /// Write a Graphviz DOT file of the graph.
     #[arg(long)]
     dot: Option<PathBuf>,
+    /// Schedule the graph into layers (greedy) and print the model's size.
+    #[arg(long)]
+    schedule: bool,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -290,8 +293,27 @@ fn graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
         .filter(|(_, n)| *n > 0)
         .collect();
     groups.sort();
+    let schedule = args
+        .schedule
+        .then(|| tvm_weights::schedule::Schedule::greedy(&graph));
+    let stats = match &schedule {
+        Some(s) => {
+            s.validate(&graph)
+                .context("the greedy schedule is invalid")?;
+            Some(s.stats(&graph))
+        }
+        None => None,
+    };
     if args.json {
         let summary = serde_json::json!({
+            "schedule": stats.as_ref().map(|s| serde_json::json!({
+                "layers": s.layers,
+                "d_model": s.d_model,
+                "heads_per_layer": s.heads,
+                "neurons_per_layer": s.neurons,
+                "max_heads": s.max_heads(),
+                "d_ffn": s.d_ffn(),
+            })),
             "dimensions": graph.dims().len(),
             "depth": graph.depth(),
             "features": graph.features().len(),
@@ -309,6 +331,17 @@ fn graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
     );
     for (kind, n) in &counts {
         println!("  {kind:<8} {n:>6}");
+    }
+    if let Some(s) = &stats {
+        println!(
+            "greedy schedule: {} layers, d_model {}, at most {} heads and {} FFN neurons per layer",
+            s.layers,
+            s.d_model,
+            s.max_heads(),
+            s.d_ffn()
+        );
+        println!("  heads per layer:   {:?}", s.heads);
+        println!("  neurons per layer: {:?}", s.neurons);
     }
     if args.stats {
         println!("groups:");
