@@ -397,9 +397,9 @@ mod tests {
         // overlap must be caught when put together.
         let cleared = good.cleared(&g);
         let mut pairs = 0;
-        for i in 0..good.slot.len() {
+        for (i, &clear) in cleared.iter().enumerate() {
             for j in 0..good.slot.len() {
-                let overlap = i != j && good.time[i] <= good.time[j] && good.time[j] <= cleared[i];
+                let overlap = i != j && good.time[i] <= good.time[j] && good.time[j] <= clear;
                 if overlap {
                     let mut bad = good.clone();
                     bad.slot[j] = bad.slot[i];
