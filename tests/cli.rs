@@ -169,15 +169,40 @@ fn eval_runs_the_machine_graph_to_the_same_output_and_trace() {
     let dir = tempfile::tempdir().expect("tempdir");
     let src = write(dir.path(), "echo.wat", ECHO);
     let (ref_trace, eval_trace) = (dir.path().join("r.trace"), dir.path().join("e.trace"));
-    let reference = tvm(&["reference", &src, "--args", "xyz", "--trace", &ref_trace.to_string_lossy()]);
-    let eval = tvm(&["eval", &src, "--args", "xyz", "--trace", &eval_trace.to_string_lossy()]);
-    assert!(eval.status.success(), "{}", String::from_utf8_lossy(&eval.stderr));
+    let reference = tvm(&[
+        "reference",
+        &src,
+        "--args",
+        "xyz",
+        "--trace",
+        &ref_trace.to_string_lossy(),
+    ]);
+    let eval = tvm(&[
+        "eval",
+        &src,
+        "--args",
+        "xyz",
+        "--trace",
+        &eval_trace.to_string_lossy(),
+    ]);
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
     assert_eq!(eval.stdout, b"xyz\n");
     assert_eq!(eval.stdout, reference.stdout);
     assert!(String::from_utf8_lossy(&eval.stderr).contains("exit status 2"));
-    assert_eq!(std::fs::read(&eval_trace).expect("eval trace"), std::fs::read(&ref_trace).expect("ref trace"));
+    assert_eq!(
+        std::fs::read(&eval_trace).expect("eval trace"),
+        std::fs::read(&ref_trace).expect("ref trace")
+    );
 
-    let trap = write(dir.path(), "trap.wat", r#"(module (func (export "main") (result i32) unreachable))"#);
+    let trap = write(
+        dir.path(),
+        "trap.wat",
+        r#"(module (func (export "main") (result i32) unreachable))"#,
+    );
     let out = tvm(&["eval", &trap]);
     assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stderr).contains("trap: unreachable"));
@@ -189,11 +214,22 @@ fn graph_reports_the_five_primitives() {
     assert!(out.status.success());
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     for kind in ["Input", "ReGLU", "Persist", "LookUp", "CumSum"] {
-        assert!(summary["kinds"][kind].as_u64().is_some_and(|n| n > 0), "{kind}");
+        assert!(
+            summary["kinds"][kind].as_u64().is_some_and(|n| n > 0),
+            "{kind}"
+        );
     }
     assert!(summary["groups"]["op:ADD"].as_u64().is_some_and(|n| n > 0));
     let dir = tempfile::tempdir().expect("tempdir");
     let dot = dir.path().join("g.dot");
-    assert!(tvm(&["graph", "--dot", &dot.to_string_lossy()]).status.success());
-    assert!(std::fs::read_to_string(&dot).expect("dot").starts_with("digraph"));
+    assert!(
+        tvm(&["graph", "--dot", &dot.to_string_lossy()])
+            .status
+            .success()
+    );
+    assert!(
+        std::fs::read_to_string(&dot)
+            .expect("dot")
+            .starts_with("digraph")
+    );
 }

@@ -7,7 +7,9 @@ use tvm_symbolic::eval::{Evaluator, Exact, run_machine};
 #[test]
 fn the_integer_fast_path_equals_the_rational_path() {
     let manifest = tvm_catalog::Manifest::builtin().expect("catalog");
-    let entry = manifest.program("exit_code").expect("exit_code is in the catalog");
+    let entry = manifest
+        .program("exit_code")
+        .expect("exit_code is in the catalog");
     let program = tvm_engine::build_file(&entry.source_path()).expect("builds");
     let input = Input::from_args(entry.program_name(), &entry.args()).expect("input");
     let prefix = program.prefix_tokens(&input);
