@@ -85,7 +85,7 @@ fn operand() -> impl Strategy<Value = u32> {
         3 => any::<u32>(),
         1 => prop::sample::select(vec![
             0u32, 1, u32::MAX, 0x8000_0000, 0x7fff_ffff, 2, 7, 8, 15, 16, 24, 31, 32, 33, 63, 64, 255,
-            256, 0xffff, 0x1_0000, 0xff00_0000, 10, u32::MAX - 1
+            256, 0xffff, 0x1_0000, 0xff00_0000, 10, u32::MAX - 1, 0x100_0000, 0x8000, 0x7fff, 0xfff
         ]),
         1 => 0u32..64,
     ]

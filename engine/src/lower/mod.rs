@@ -808,19 +808,63 @@ impl<'m, 'a> FunctionLowering<'m, 'a> {
                     true
                 }
                 (u32::MAX, _) => true,
-                (0xff, Some(s)) => {
-                    self.through_scratch(s, Opcode::Store8, 0, Opcode::Load8U, 0);
-                    true
-                }
-                (0xffff, Some(s)) => {
-                    self.through_scratch(s, Opcode::Store16, 0, Opcode::Load16U, 0);
+                (mask, Some(s)) if mask.wrapping_add(1).is_power_of_two() && mask <= 0xffff => {
+                    self.low_bits(s, mask.count_ones());
                     true
                 }
                 _ => false,
             },
+            // x mod 2^k is x & (2^k - 1).
+            Routine::RemU if c.is_power_of_two() && c <= 0x1_0000 => match scratch {
+                Some(s) => {
+                    self.low_bits(s, c.trailing_zeros());
+                    true
+                }
+                None => false,
+            },
+            // x / 2^k for whole bytes is a byte shift.
+            Routine::DivU if c == 1 => true,
+            Routine::DivU if matches!(c, 0x100 | 0x1_0000 | 0x100_0000) => {
+                self.constant_operand(Routine::ShrU, c.trailing_zeros())
+            }
             Routine::Or | Routine::Xor => c == 0,
             Routine::Rotl | Routine::Rotr => c.is_multiple_of(32),
             _ => false,
+        }
+    }
+
+    /// `x & (2^bits - 1)` for `bits <= 16`: the low byte or half-word
+    /// through the scratch buffer, then the bits above `bits` subtracted
+    /// from the top down (at most 7 compare-and-subtract steps).
+    fn low_bits(&mut self, s: u32, bits: u32) {
+        if bits == 0 {
+            self.a.plain(Opcode::Drop);
+            self.a.konst(0);
+            return;
+        }
+        let (store, load, width) = if bits <= 8 {
+            (Opcode::Store8, Opcode::Load8U, 8)
+        } else {
+            (Opcode::Store16, Opcode::Load16U, 16)
+        };
+        self.through_scratch(s, store, 0, load, 0);
+        let v = self.local(TEMP);
+        if bits < width {
+            self.a.set(v);
+            for bit in (bits..width).rev() {
+                // v = v >=u 2^bit ? v - 2^bit : v
+                let p = 1u32 << bit;
+                self.a.get(v);
+                self.a.konst(p);
+                self.a.plain(Opcode::Sub);
+                self.a.get(v);
+                self.a.get(v);
+                self.a.konst(p);
+                self.a.plain(Opcode::GeU);
+                self.a.plain(Opcode::Select);
+                self.a.set(v);
+            }
+            self.a.get(v);
         }
     }
 
