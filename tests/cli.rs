@@ -220,6 +220,14 @@ fn graph_reports_the_five_primitives() {
         );
     }
     assert!(summary["groups"]["op:ADD"].as_u64().is_some_and(|n| n > 0));
+    let ranges = tvm(&["graph", "--ranges"]);
+    assert!(ranges.status.success());
+    let lines = String::from_utf8_lossy(&ranges.stdout).lines().count() as u64;
+    assert_eq!(
+        lines,
+        summary["dimensions"].as_u64().expect("count"),
+        "one line per dimension"
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     let dot = dir.path().join("g.dot");
     assert!(

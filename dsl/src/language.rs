@@ -214,24 +214,26 @@ pub fn evaluate(term: &RecExpr<Linear>) -> Result<Expr, TermError> {
 /// The canonical term of `e` (see the module docs). Deterministic; equal
 /// expressions give equal terms.
 pub fn to_term(e: &Expr) -> RecExpr<Linear> {
+    // Nodes in the order parsing the term's text would create them
+    // (children left to right, then the parent), so `to_term(e)` and
+    // `to_term(e).to_string().parse()` are the same value.
     let mut term = RecExpr::default();
-    let mut tail = if e.constant_term().is_zero() && !e.is_constant() {
-        None
-    } else {
-        Some(term.add(Linear::Num(Scalar(e.constant_term().clone()))))
-    };
-    for (d, c) in e.terms().iter().rev() {
-        let leaf = term.add(Linear::Dim(DimLeaf(*d)));
-        let monomial = if c.is_one() {
-            leaf
+    let mut summands: Vec<Id> = Vec::with_capacity(e.terms().len() + 1);
+    for (d, c) in e.terms() {
+        summands.push(if c.is_one() {
+            term.add(Linear::Dim(DimLeaf(*d)))
         } else {
             let c = term.add(Linear::Num(Scalar(c.clone())));
+            let leaf = term.add(Linear::Dim(DimLeaf(*d)));
             term.add(Linear::Mul([c, leaf]))
-        };
-        tail = Some(match tail {
-            Some(rest) => term.add(Linear::Add([monomial, rest])),
-            None => monomial,
         });
+    }
+    if !e.constant_term().is_zero() || e.is_constant() {
+        summands.push(term.add(Linear::Num(Scalar(e.constant_term().clone()))));
+    }
+    let mut rest = summands.pop();
+    while let (Some(r), Some(first)) = (rest, summands.pop()) {
+        rest = Some(term.add(Linear::Add([first, r])));
     }
     term
 }
@@ -451,5 +453,25 @@ mod tests {
         assert_eq!(evaluate(&RecExpr::default()), Err(TermError::Empty));
         let bad = RecExpr::from(vec![Linear::Neg(Id::from(0))]);
         assert!(matches!(evaluate(&bad), Err(TermError::Malformed { .. })));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::rewrite::testing::expr;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The canonical term reads back structurally and semantically, and
+        /// its text parses back to the same term.
+        #[test]
+        fn canonical_terms_round_trip(e in expr()) {
+            let t = to_term(&e);
+            prop_assert_eq!(from_canonical(&t), Ok(e.clone()));
+            prop_assert_eq!(evaluate(&t), Ok(e.clone()));
+            let reparsed: RecExpr<Linear> = t.to_string().parse().map_err(|err| TestCaseError::fail(format!("{err:?}")))?;
+            prop_assert_eq!(reparsed, t);
+        }
     }
 }

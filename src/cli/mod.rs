@@ -119,6 +119,13 @@ struct GraphArgs {
     /// Schedule the graph into layers (greedy) and print the model's size.
     #[arg(long)]
     schedule: bool,
+    /// Print exact value bounds of every dimension (interval analysis over
+    /// all token inputs and positions up to --max-position).
+    #[arg(long)]
+    ranges: bool,
+    /// The largest position the range analysis assumes.
+    #[arg(long, default_value_t = 1 << 20)]
+    max_position: u64,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -293,6 +300,12 @@ fn graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
         .filter(|(_, n)| *n > 0)
         .collect();
     groups.sort();
+    if args.ranges {
+        let ranges =
+            tvm_symbolic::range::analyse(&graph, args.max_position).context("range analysis")?;
+        print!("{}", tvm_symbolic::range::report(&graph, &ranges));
+        return Ok(ExitCode::SUCCESS);
+    }
     let schedule = args
         .schedule
         .then(|| tvm_weights::schedule::Schedule::greedy(&graph));

@@ -1,3 +1,8 @@
-//! `tvm-symbolic`: exact evaluation of a graph over a token stream.
+//! `tvm-symbolic`: exact evaluation of a graph over a token stream, and
+//! value-range analysis.
+//!
+//! - [`eval`]: the exact graph evaluator;
+//! - [`range`]: exact interval bounds for every dimension.
 
 pub mod eval;
+pub mod range;
