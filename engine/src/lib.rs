@@ -4,6 +4,7 @@
 //! - [`decode`]: validation and the checks for what the machine supports;
 //! - [`lower`]: structured wasm to the 35 native opcodes;
 //! - [`program`]: the lowered program, the input image, the token prefix;
+//! - [`hull`]: hardmax attention over 2-D keys by an incremental convex hull;
 //! - [`reference`]: the reference machine and its token trace.
 //!
 //! # Token vocabulary
@@ -39,6 +40,7 @@
 
 pub mod decode;
 pub mod frontend;
+pub mod hull;
 pub mod lower;
 pub mod program;
 pub mod reference;
