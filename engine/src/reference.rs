@@ -116,6 +116,11 @@ impl fmt::Display for TrapKind {
 /// The deepest call nesting the machine allows.
 pub const MAX_CALL_DEPTH: u32 = 1 << 16;
 
+/// The most values the operand stack may hold (lowered programs stay far
+/// below: their height per frame is bounded statically; only a hand-made
+/// token file can push without bound).
+pub const MAX_STACK: usize = 1 << 24;
+
 /// Why a run did not end with an exit status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RunError {
@@ -494,6 +499,12 @@ impl<'p> Machine<'p> {
                     self.stack.push(v);
                     self.emit(sink, op, v, 4);
                 }
+            }
+            if self.stack.len() > MAX_STACK {
+                return Err(RunError::Malformed {
+                    pc,
+                    message: "the operand stack exceeds the machine's limit",
+                });
             }
             pc = next;
         }

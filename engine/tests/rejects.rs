@@ -170,3 +170,20 @@ fn run_time_failures_are_typed() {
         })
     ));
 }
+
+#[test]
+fn a_token_file_that_pushes_forever_stops_with_an_error() {
+    let text = "<program>\nCONST 00 00 00 00\nBR 00 00 00 00\n<memory> 00 00 00 00\n<run>\n";
+    let file = TokenFile::parse(text).expect("a valid prefix");
+    let run = reference::run(
+        &file.program,
+        &file.input,
+        u64::MAX,
+        &mut CountTokens::default(),
+    );
+    assert!(
+        matches!(run.result, Err(RunError::Malformed { .. })),
+        "{:?}",
+        run.result
+    );
+}

@@ -315,37 +315,27 @@ impl<'m, 'a> FunctionLowering<'m, 'a> {
     /// has already been popped from the tracked height.
     fn branch(&mut self, depth: u32, conditional: bool) {
         let frame = &self.frames[self.frames.len() - 1 - depth as usize];
-        let (keep, target) = (frame.branch_arity, frame.label);
+        let keep = frame.branch_arity;
         let drop = self.height - frame.height - keep;
+        // A branch to the function frame is a return; its conditional form
+        // goes through a stub to the function's end label, which returns.
         let is_return = frame.kind == FrameKind::Function;
-        if is_return {
-            // A branch to the function frame is a return.
-            if conditional {
-                let stub = self.a.label();
-                self.a.br_if(stub);
-                self.stubs.push(Stub {
-                    label: stub,
-                    keep,
-                    drop,
-                    target: frame.end,
-                });
-            } else {
+        let target = if is_return { frame.end } else { frame.label };
+        match (conditional, drop, is_return) {
+            (false, _, true) => {
                 self.unwind(keep, drop);
                 self.a.plain(Opcode::Return);
             }
-            return;
-        }
-        match (conditional, drop) {
-            (false, _) => {
+            (false, _, false) => {
                 self.unwind(keep, drop);
                 self.a.br(target);
             }
-            (true, 0) => self.a.br_if(target),
-            (true, _) => {
-                let stub = self.a.label();
-                self.a.br_if(stub);
+            (true, 0, false) => self.a.br_if(target),
+            (true, _, _) => {
+                let label = self.a.label();
+                self.a.br_if(label);
                 self.stubs.push(Stub {
-                    label: stub,
+                    label,
                     keep,
                     drop,
                     target,
