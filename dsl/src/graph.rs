@@ -210,6 +210,27 @@ impl Graph {
         self.outputs.push((name.to_owned(), e));
     }
 
+    /// A copy of the graph with dimension `d` computed by `node` instead —
+    /// for mutation tests (break one neuron on purpose; a check must
+    /// notice). `node` may read only dimensions before `d`, or `None` is
+    /// returned; it may equal another node (the copy then has two equal
+    /// dimensions, which the builder never makes).
+    pub fn with_node(&self, d: Dim, node: Node) -> Option<Graph> {
+        let reads_later = node
+            .operands()
+            .iter()
+            .flat_map(|e| e.dims())
+            .any(|x| x >= d);
+        if d.index() >= self.dims.len() || reads_later {
+            return None;
+        }
+        let mut copy = self.clone();
+        copy.index.retain(|_, &mut x| x != d);
+        copy.index.entry(node.clone()).or_insert(d);
+        copy.dims[d.index()].node = node;
+        Some(copy)
+    }
+
     /// Adds a node, or returns the existing equal one.
     pub fn add(&mut self, node: Node) -> Dim {
         if let Some(&d) = self.index.get(&node) {
