@@ -242,3 +242,27 @@ fn i64_copies_match_webassembly() {
         }
     }
 }
+
+/// The boolean fast path of AND (and so OR and XOR): every pair around it.
+#[test]
+fn boolean_operands_take_the_short_path_and_stay_exact() {
+    let values = [0u32, 1, 2, 3, u32::MAX, 0x8000_0001];
+    for op in ["and", "or", "xor"] {
+        for a in values {
+            for b in values {
+                let (expected, actual) = both(&module(op, a, Some(b), Path::Global));
+                assert_eq!(expected, actual, "i32.{op} {a:#x} {b:#x}");
+            }
+        }
+    }
+    // The short path is short.
+    let program = tvm_engine::lower_wasm(&module("and", 1, Some(1), Path::Global)).expect("lowers");
+    let run = reference::run(
+        &program,
+        &Input::default(),
+        1_000_000,
+        &mut CountTokens::default(),
+    );
+    assert_eq!(run.result, Ok(1));
+    assert!(run.steps < 40, "{} steps", run.steps);
+}

@@ -512,6 +512,29 @@ fn emit_signed_body(a: &mut Asm, quotient: bool) {
 }
 
 fn and(a: &mut Asm) {
+    // Booleans first: clang computes `p && q` (and, through OR/XOR, `p || q`
+    // and `p != q`) as i32.and of two comparison results. When both
+    // operands are 0 or 1, a & b = a ? b : 0.
+    let general = a.label();
+    a.get(1);
+    a.konst(0);
+    a.get(0);
+    a.konst(2);
+    a.plain(LtU);
+    a.plain(Select); // a <u 2 ? b : 0 ...
+    a.konst(2);
+    a.plain(GeU); // ... >=u 2: b is not boolean (or a is not, and b is 0)
+    a.get(0);
+    a.konst(2);
+    a.plain(GeU);
+    a.plain(Add);
+    a.br_if(general);
+    a.get(1);
+    a.konst(0);
+    a.get(0);
+    a.plain(Select);
+    a.plain(Return);
+    a.place(general);
     // 2 = r, 3 = bits left; r = 2r + (a <s 0 ? b <s 0 : 0), a = 2a, b = 2b.
     a.konst(0);
     a.set(2);
