@@ -337,9 +337,24 @@ pub fn decode(bytes: &[u8]) -> Result<Module<'_>, DecodeError> {
         }
     }
 
+    // A defined function's name: the name section's, else its export name,
+    // else `func[N]` (decided before the body is checked, so errors name it).
+    let name_of = |index: usize| {
+        names
+            .iter()
+            .find(|(i, _)| *i as usize == index)
+            .map(|(_, n)| n.clone())
+            .or_else(|| {
+                exports
+                    .iter()
+                    .find(|(_, kind, i)| *kind == ExternalKind::Func && *i as usize == index)
+                    .map(|(n, _, _)| n.clone())
+            })
+            .unwrap_or_else(|| format!("func[{index}]"))
+    };
     for (i, (ty, body)) in defined_types.iter().zip(bodies).enumerate() {
         let index = functions.len();
-        let name = format!("func[{index}]");
+        let name = name_of(index);
         let offset = body.range().start;
         let signature = match types.get(*ty as usize) {
             Some(Ok(sig)) => *sig,
@@ -366,22 +381,6 @@ pub fn decode(bytes: &[u8]) -> Result<Module<'_>, DecodeError> {
             signature,
             kind: FunctionKind::Defined { locals, body },
         });
-    }
-    for (index, name) in names {
-        if let Some(f) = functions.get_mut(index as usize)
-            && matches!(f.kind, FunctionKind::Defined { .. })
-        {
-            f.name = name;
-        }
-    }
-
-    for (name, kind, index) in &exports {
-        if *kind == ExternalKind::Func
-            && let Some(f) = functions.get_mut(*index as usize)
-            && f.name == format!("func[{index}]")
-        {
-            f.name.clone_from(name);
-        }
     }
     let main = exports
         .iter()
