@@ -187,3 +187,15 @@ fn a_token_file_that_pushes_forever_stops_with_an_error() {
         run.result
     );
 }
+
+#[test]
+fn errors_in_a_body_name_the_function_by_its_export_when_it_has_no_name() {
+    let text = r#"(module (func (export "main") (result i32) (local f64) i32.const 0))"#;
+    match lower_wat(text) {
+        Err(DecodeError::Unsupported { what, function, .. }) => {
+            assert!(what.contains("f64"), "{what}");
+            assert_eq!(function, "main");
+        }
+        other => panic!("expected Unsupported, got {other:?}"),
+    }
+}
