@@ -97,6 +97,9 @@ struct RunTarget {
     /// Stop after this many machine steps.
     #[arg(long, default_value_t = DEFAULT_FUEL)]
     fuel: u64,
+    /// Print run statistics as JSON on stderr.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -135,9 +138,6 @@ struct GraphArgs {
 struct ReferenceArgs {
     #[command(flatten)]
     target: RunTarget,
-    /// Print run statistics as JSON on stderr.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Runs the CLI and maps failures to exit codes.
@@ -204,7 +204,8 @@ fn compile(args: CompileArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_reference(args: ReferenceArgs) -> anyhow::Result<ExitCode> {
-    let ReferenceArgs { target: args, json } = args;
+    let ReferenceArgs { target: args } = args;
+    let json = args.json;
     let loaded = source::load(&args.program, args.args.as_deref())?;
     let start = Instant::now();
     let prefix_tokens = loaded.program.prefix_tokens(&loaded.input).len() as u64;
@@ -227,14 +228,7 @@ fn run_reference(args: ReferenceArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let elapsed = start.elapsed().as_secs_f64();
-    {
-        use std::io::Write as _;
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(&run.output)
-            .context("writing the program's output")?;
-        stdout.flush().context("writing the program's output")?;
-    }
+    write_program_output(&run.output)?;
     let tokens = prefix_tokens + run.trace_tokens;
     let rate = run.trace_tokens as f64 / elapsed.max(1e-9);
     if json {
@@ -404,27 +398,42 @@ fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("writing the trace to {}", path.display()))?;
     }
     let output = tvm_catalog::runner::output_of(&run.trace);
-    {
-        use std::io::Write as _;
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(&output)
-            .context("writing the program's output")?;
-        stdout.flush().context("writing the program's output")?;
-    }
+    write_program_output(&output)?;
     let tokens = prefix.len() as u64 + run.trace.len() as u64;
-    eprintln!(
-        "[tvm eval] {} steps, {} tokens ({} prefix + {} trace), {:.3} s, {:.0} tokens/s",
-        run.steps,
-        tokens,
-        prefix.len(),
-        run.trace.len(),
-        elapsed,
-        run.trace.len() as f64 / elapsed.max(1e-9)
-    );
-    match tvm_catalog::runner::ending_of(&run.trace, run.halt_code) {
+    let ending = tvm_catalog::runner::ending_of(&run.trace, run.halt_code);
+    if args.json {
+        let summary = serde_json::json!({
+            "program": args.program,
+            "steps": run.steps,
+            "prefix_tokens": prefix.len(),
+            "trace_tokens": run.trace.len(),
+            "tokens": tokens,
+            "seconds": elapsed,
+            "tokens_per_second": run.trace.len() as f64 / elapsed.max(1e-9),
+            "exit_status": match &ending { Ending::Exit(s) => Some(*s), _ => None },
+            "error": match &ending {
+                Ending::Exit(_) => None,
+                Ending::Trap(t) => Some(format!("trap: {t}")),
+                Ending::Failed(m) => Some(m.clone()),
+            },
+        });
+        eprintln!("{summary:#}");
+    } else {
+        eprintln!(
+            "[tvm eval] {} steps, {} tokens ({} prefix + {} trace), {:.3} s, {:.0} tokens/s",
+            run.steps,
+            tokens,
+            prefix.len(),
+            run.trace.len(),
+            elapsed,
+            run.trace.len() as f64 / elapsed.max(1e-9)
+        );
+    }
+    match ending {
         Ending::Exit(status) => {
-            eprintln!("[tvm eval] exit status {status}");
+            if !args.json {
+                eprintln!("[tvm eval] exit status {status}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Ending::Trap(trap) => {
@@ -435,4 +444,14 @@ fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("the machine graph's trace is malformed: {message}")
         }
     }
+}
+
+/// Writes the program's output bytes to stdout, exactly and nothing else.
+fn write_program_output(bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(bytes)
+        .context("writing the program's output")?;
+    stdout.flush().context("writing the program's output")
 }
