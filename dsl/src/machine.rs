@@ -377,42 +377,34 @@ pub fn universal() -> Graph {
 
     // Locals, keyed by (depth, index) and byte.
     b.g.enter_group("locals");
-    let local_active = {
-        let w = cur(&mut b, writes_local);
-        b.and(&[is_byte.clone(), w, r.clone()])
+    // A store written byte by byte by the steps of the opcodes flagged
+    // `writes` (byte `j` keyed `slot + j`), read 4 bytes at a time at the op
+    // token and carried to the step's later positions.
+    let keyed_bytes = |b: &mut Builder, writes: Expr, slot: Expr| -> Vec<Expr> {
+        let w = cur(b, writes);
+        let active = b.and(&[is_byte.clone(), w, r.clone()]);
+        (0..4)
+            .map(|j| {
+                let read = b.lookup(
+                    slot.clone() + j,
+                    slot.clone() + byte_index.clone(),
+                    active.clone(),
+                    byte.clone(),
+                    Tie::Latest,
+                );
+                cur(b, read)
+            })
+            .collect()
     };
-    let local_slot = (depth.clone() * 65536 + imm_value.clone()) * 4;
-    let local: Vec<Expr> = (0..4)
-        .map(|j| {
-            let read = b.lookup(
-                local_slot.clone() + j,
-                local_slot.clone() + byte_index.clone(),
-                local_active.clone(),
-                byte.clone(),
-                Tie::Latest,
-            );
-            cur(&mut b, read)
-        })
-        .collect();
+    let local = keyed_bytes(
+        &mut b,
+        writes_local,
+        (depth.clone() * 65536 + imm_value.clone()) * 4,
+    );
 
     // Globals, keyed by index and byte.
     b.g.enter_group("globals");
-    let global_active = {
-        let w = cur(&mut b, writes_global);
-        b.and(&[is_byte.clone(), w, r.clone()])
-    };
-    let global: Vec<Expr> = (0..4)
-        .map(|j| {
-            let read = b.lookup(
-                imm_value.clone() * 4 + j,
-                imm_value.clone() * 4 + byte_index.clone(),
-                global_active.clone(),
-                byte.clone(),
-                Tie::Latest,
-            );
-            cur(&mut b, read)
-        })
-        .collect();
+    let global = keyed_bytes(&mut b, writes_global, imm_value.clone() * 4);
 
     // Memory: prefix segments and STORE bytes, keyed by address.
     b.g.enter_group("memory");
