@@ -33,6 +33,23 @@ pub mod trap_code {
     pub const OVERFLOW: u32 = 3;
 }
 
+/// The deepest call nesting the machine supports: call-stack and locals
+/// lookup keys stay below 2²² (see [`MAX_LOCALS`]).
+pub const MAX_CALL_DEPTH: u32 = 1 << 11;
+
+/// The most locals (parameters included) one function may have: locals are
+/// keyed `(depth · MAX_LOCALS + index) · 4 + byte`, below 2²².
+pub const MAX_LOCALS: u32 = 1 << 8;
+
+/// The most values the operand stack may hold: stack keys are
+/// `slot · 4 + byte`, below 2²².
+pub const MAX_STACK: usize = 1 << 19;
+
+/// The transformer's supported range: positions (prefix and trace tokens)
+/// below this. Every lookup key and query that matters stays below it in
+/// magnitude, so scores are exact integers in f64.
+pub const MAX_POSITION: u64 = 1 << 22;
+
 /// The most instructions a program may have: program counters fit 16 bits,
 /// and jump targets are written to the trace as 2 bytes.
 pub const MAX_PROGRAM: usize = 1 << 16;

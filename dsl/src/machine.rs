@@ -29,7 +29,7 @@
 
 use crate::expr::Expr;
 use crate::graph::{Graph, LookUp, Tie};
-use crate::isa::Opcode;
+use crate::isa::{MAX_LOCALS, Opcode};
 use crate::token::{Token, VOCAB_SIZE};
 
 /// Names of the graph's outputs, read by the next-token decoder.
@@ -47,7 +47,14 @@ pub mod output {
     /// The current step's immediate: at the final HALT, its trap code
     /// (see [`crate::isa::trap_code`]).
     pub const HALT_CODE: &str = "halt_code";
+    /// The next token's id, or [`super::END`] when the trace ends: what the
+    /// model's output head scores.
+    pub const NEXT: &str = "next";
 }
+
+/// The id the `next` output takes when the trace ends: one past the
+/// vocabulary (the output head scores `VOCAB_SIZE + 1` classes).
+pub const END: i64 = VOCAB_SIZE as i64;
 
 /// The next token the graph's outputs denote, `None` at the end of the trace.
 /// Outputs are given in [`output`] order: emit_byte, byte, carry, op, end.
@@ -126,10 +133,11 @@ impl Builder {
         )
     }
 
-    /// `value` at position `i − back`.
-    fn before(&mut self, value: Expr, back: i64) -> Expr {
-        let (pos, one) = (self.pos.clone(), self.one.clone());
-        self.lookup(pos.clone() - back, pos, one, value, Tie::Latest)
+    /// The byte at prefix position `at` (0 in the trace: only prefix
+    /// positions take part, so the lookup's keys stop growing at `<run>`).
+    fn prefix_byte(&mut self, at: Expr, in_prefix: &Expr, byte: &Expr) -> Expr {
+        let pos = self.pos.clone();
+        self.lookup(at, pos, in_prefix.clone(), byte.clone(), Tie::Latest)
     }
 
     /// `x ∧ y ∧ …` for 0/1 flags: `relu(Σ − (count − 1))`.
@@ -261,6 +269,7 @@ pub fn universal() -> Graph {
     let n_bytes = g.cumsum(is_byte.clone());
     let program_section = g.cumsum(is_program) - g.cumsum(is_memory.clone());
     let steps = r.clone() - is_run.clone(); // 1 on step tokens
+    let in_prefix = Expr::int(1) - r.clone();
     let in_steps = |b: &mut Builder, x: Expr| b.g.gate(r.clone(), x);
 
     // Program fetch: instruction i's opcode at prefix op token i, its
@@ -305,8 +314,10 @@ pub fn universal() -> Graph {
     b.g.enter_group("pc");
     let cur_branch = cur(&mut b, is_branch);
     let at_second = b.g.is_zero(k.clone() - 2);
-    let jump_end = b.and(&[is_byte.clone(), cur_branch, at_second]);
-    let prev_byte = b.before(byte.clone(), 1);
+    let jump_end = b.and(&[is_byte.clone(), cur_branch.clone(), at_second]);
+    // The jump's first byte: the latest byte written at k = 1 of a branch.
+    let jump_start = b.and(&[is_byte.clone(), cur_branch, k_is[1].clone()]);
+    let prev_byte = b.latest(&jump_start, byte.clone());
     let target_lo = b.g.gate(jump_end.clone(), prev_byte);
     let target_hi = b.g.gate(jump_end.clone(), byte.clone());
     let jump = jump_end + is_run.clone();
@@ -399,7 +410,7 @@ pub fn universal() -> Graph {
     let local = keyed_bytes(
         &mut b,
         writes_local,
-        (depth.clone() * 65536 + imm_value.clone()) * 4,
+        (depth.clone() * i64::from(MAX_LOCALS) + imm_value.clone()) * 4,
     );
 
     // Globals, keyed by index and byte.
@@ -412,16 +423,7 @@ pub fn universal() -> Graph {
     let header_pos = b.latest(&is_segment, b.pos.clone());
     let header_bytes = b.latest(&is_segment, n_bytes.clone());
     let base_bytes: Vec<Expr> = (0..4)
-        .map(|m| {
-            let (pos, one) = (b.pos.clone(), b.one.clone());
-            b.lookup(
-                header_pos.clone() + 1 + m,
-                pos,
-                one,
-                byte.clone(),
-                Tie::Latest,
-            )
-        })
+        .map(|m| b.prefix_byte(header_pos.clone() + 1 + m, &in_prefix, &byte))
         .collect();
     let ordinal = n_bytes.clone() - header_bytes - 5;
     let after_header = b.g.ge_zero(ordinal.clone());
@@ -447,16 +449,7 @@ pub fn universal() -> Graph {
     // (read from the 4 bytes after `<memory>`).
     let memory_pos = b.latest(&is_memory, b.pos.clone());
     let size_bytes: Vec<Expr> = (0..4)
-        .map(|m| {
-            let (pos, one) = (b.pos.clone(), b.one.clone());
-            b.lookup(
-                memory_pos.clone() + 1 + m,
-                pos,
-                one,
-                byte.clone(),
-                Tie::Latest,
-            )
-        })
+        .map(|m| b.prefix_byte(memory_pos.clone() + 1 + m, &in_prefix, &byte))
         .collect();
     let memory_size = number(&size_bytes);
     let access = cur(&mut b, access_width);
@@ -622,6 +615,14 @@ pub fn universal() -> Graph {
     let out_byte = b.g.persist(out_byte);
     let out_carry = b.g.persist(out_carry);
     let end = b.g.persist(end);
+    // The next token's id (`END` when the trace ends), for the output head:
+    // `emit_byte` and `end` are 0/1 and never both 1.
+    let byte_id = out_byte.clone() + out_carry.clone() * i64::from(Token::Carry(0).id());
+    let op_id = next_op.clone() + i64::from(Token::Op(Opcode::ALL[0]).id());
+    let next = b.g.reglu(Expr::int(END), end.clone())
+        + b.g.reglu(byte_id, emit_byte.clone() - end.clone())
+        + b.g.reglu(op_id, Expr::int(1) - emit_byte.clone() - end.clone());
+    b.g.output(output::NEXT, next);
     b.g.output(output::EMIT_BYTE, emit_byte);
     b.g.output(output::BYTE, out_byte);
     b.g.output(output::CARRY, out_carry);

@@ -30,7 +30,9 @@
 //! - overall, the first and last position (for `q = 0`).
 //!
 //! Points strictly inside the hull never win, and — the hull only ever grows —
-//! never will: they are dropped at insert.
+//! never will: they are dropped at insert. Likewise a duplicate or collinear
+//! point that is neither the earliest nor the latest of its face never wins,
+//! and faces only ever merge (spans only widen), so it never will either.
 //!
 //! # Invariants
 //!
@@ -63,6 +65,26 @@
 //! (slopes are monotone), so the visited node count is the depth of the
 //! answer; [`Hull::query_with_stats`] reports it (about `1.4·log₂ n` on
 //! average, `≤ 2.5·log₂ n` at worst, measured at `n = 2¹⁶`).
+//!
+//! # Memory
+//!
+//! Memory is proportional to the points that can still be an answer, not to
+//! the number of inserts: a head whose keys take two distinct values holds
+//! `O(1)` memory after ten million inserts. Each insert appends its position
+//! and value to the stored points and the spans refer to stored points by
+//! index (insertion order). When the stored points reach `2·h + 64`, `h`
+//! being the count kept by the previous compaction, the insert first
+//! *compacts*: it keeps only the points some span refers to — the `dups` and
+//! `edge` endpoints of the live vertices of both hulls, the two extreme
+//! vertical lines' endpoints — plus the first and the latest insert (the
+//! `q = 0` answer), and renumbers them in order, so every span union,
+//! minimum and maximum is unchanged. Node vectors whose freed nodes dominate
+//! are renumbered and shrunk at the same time. So at most `2·h + 64` points
+//! are ever stored, `h ≤ 4·(hull vertices) + 6` being the points referenced
+//! at the last compaction, and compaction, `O(stored)`, is `O(1)` amortised
+//! per insert over the `h + 64` inserts between two runs. [`Hull::stored`]
+//! and [`Hull::heap_bytes`] report the footprint; [`Hull::len`] still
+//! counts every insert.
 //!
 //! # Arithmetic
 //!
@@ -245,8 +267,14 @@ pub enum HullError {
     Full,
 }
 
-/// The most points one [`Hull`] holds (indices are 32-bit).
+/// The most points one [`Hull`] stores at once (indices are 32-bit). Only
+/// points that can still be an answer count (see [`Hull::stored`]); the
+/// number of inserts ([`Hull::len`]) is unbounded.
 pub const MAX_POINTS: usize = u32::MAX as usize;
+
+/// Compaction runs when the stored points reach `2·live + COMPACT_SLACK`,
+/// `live` being the count kept by the previous compaction.
+const COMPACT_SLACK: usize = 64;
 
 /// Diagnostics of one query.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -258,22 +286,29 @@ pub struct QueryStats {
 /// Hardmax attention for one head with 2-D keys; see the [module
 /// docs](self) for semantics, invariants and costs.
 ///
-/// Every inserted value is kept (indexed by insertion order, which is
-/// position order); the hulls refer to points by that index.
+/// Only the values that can still be an answer are kept: the stored points
+/// are indexed in insertion order (which is position order), the hulls refer
+/// to them by that index, and a periodic compaction drops every point no
+/// span refers to and renumbers the rest in order (see the module docs).
 #[derive(Clone, Debug)]
 pub struct Hull<T: Coord, V> {
     /// Upper hull of the keys.
     upper: Chain<T>,
     /// Upper hull of the mirrored keys `(x, −y)`, i.e. the lower hull.
     lower: Chain<T>,
-    /// Position of the i-th insert (strictly increasing).
+    /// Position of the i-th stored point (strictly increasing). Index 0 is
+    /// the first insert, the last index the latest insert.
     positions: Vec<u64>,
-    /// Value of the i-th insert.
+    /// Value of the i-th stored point.
     values: Vec<V>,
     /// Smallest `x` and the points on the vertical line through it.
     min_x: Option<(T, Span)>,
     /// Largest `x` and the points on the vertical line through it.
     max_x: Option<(T, Span)>,
+    /// Points ever inserted.
+    inserted: usize,
+    /// `positions.len()` at which the next insert compacts first.
+    compact_at: usize,
 }
 
 impl<T: Coord, V> Default for Hull<T, V> {
@@ -292,17 +327,38 @@ impl<T: Coord, V> Hull<T, V> {
             values: Vec::new(),
             min_x: None,
             max_x: None,
+            inserted: 0,
+            compact_at: COMPACT_SLACK,
         }
     }
 
-    /// Number of points inserted.
+    /// Number of points inserted (including those no longer stored).
     pub fn len(&self) -> usize {
-        self.positions.len()
+        self.inserted
     }
 
     /// Whether nothing was inserted.
     pub fn is_empty(&self) -> bool {
-        self.positions.is_empty()
+        self.inserted == 0
+    }
+
+    /// Number of points stored: those some face's span refers to, the first
+    /// and the latest insert, plus the inserts since the last compaction
+    /// (fewer than `live + 64` of them, `live` being the count that
+    /// compaction kept). Diagnostics only.
+    pub fn stored(&self) -> usize {
+        self.positions.len()
+    }
+
+    /// Estimated heap bytes held: capacities times element sizes of the
+    /// stored positions and values and of both hulls' node and free-list
+    /// vectors. Heap owned by `T` or `V` themselves (e.g. a `BigRational`'s
+    /// digits) is not counted. Diagnostics only.
+    pub fn heap_bytes(&self) -> usize {
+        self.positions.capacity() * std::mem::size_of::<u64>()
+            + self.values.capacity() * std::mem::size_of::<V>()
+            + self.upper.heap_bytes()
+            + self.lower.heap_bytes()
     }
 
     /// Number of hull vertices kept: upper plus lower hull (a point on both,
@@ -327,6 +383,9 @@ impl<T: Coord, V> Hull<T, V> {
         {
             return Err(HullError::PositionNotIncreasing { previous, position });
         }
+        if self.positions.len() >= self.compact_at {
+            self.compact();
+        }
         let Ok(index) = u32::try_from(self.positions.len()) else {
             return Err(HullError::Full);
         };
@@ -335,6 +394,7 @@ impl<T: Coord, V> Hull<T, V> {
         }
         self.positions.push(position);
         self.values.push(value);
+        self.inserted += 1;
         let mirrored = y.neg();
         self.upper.insert([x.clone(), y], index);
         self.lower.insert([x.clone(), mirrored], index);
@@ -368,7 +428,9 @@ impl<T: Coord, V> Hull<T, V> {
             Ordering::Equal => match q0.compare(&zero) {
                 Ordering::Greater => self.max_x.as_ref().map(|(_, s)| *s),
                 Ordering::Less => self.min_x.as_ref().map(|(_, s)| *s),
-                Ordering::Equal => u32::try_from(self.len())
+                // Index 0 is the first insert and the last index the latest:
+                // compaction keeps both.
+                Ordering::Equal => u32::try_from(self.positions.len())
                     .ok()
                     .and_then(|n| n.checked_sub(1))
                     .map(|last| Span { first: 0, last }),
@@ -395,7 +457,86 @@ impl<T: Coord, V> Hull<T, V> {
         if self.positions.windows(2).any(|w| w[0] >= w[1]) {
             return Err("positions not strictly increasing".into());
         }
+        if self.positions.len() != self.values.len() || self.positions.len() > self.inserted {
+            return Err(format!(
+                "{} positions, {} values stored, {} inserted",
+                self.positions.len(),
+                self.values.len(),
+                self.inserted
+            ));
+        }
+        let mut spans = Vec::new();
+        self.collect_spans(&mut spans);
+        let stored = self.positions.len();
+        if let Some(bad) = spans.iter().find(|&&i| i as usize >= stored) {
+            return Err(format!(
+                "span index {bad} beyond the {stored} stored points"
+            ));
+        }
         Ok(())
+    }
+
+    /// Pushes every insertion index some span refers to: live vertices'
+    /// `dups` and `edge` of both hulls and the extreme vertical lines.
+    fn collect_spans(&self, out: &mut Vec<u32>) {
+        self.upper.collect_spans(out);
+        self.lower.collect_spans(out);
+        for (_, s) in [&self.min_x, &self.max_x].into_iter().flatten() {
+            out.extend([s.first, s.last]);
+        }
+    }
+
+    /// Drops every stored point that no span refers to and that is neither
+    /// the first nor the latest insert, renumbering the rest in order (so
+    /// span unions, minima and maxima are unchanged), and shrinks node
+    /// storage that mostly holds freed nodes. `O(s + v)` for `s` stored
+    /// points and `v` nodes; run once per `h + 64` inserts (`h` points kept),
+    /// so `O(1)` amortised per insert.
+    fn compact(&mut self) {
+        let stored = self.positions.len();
+        let mut referenced = Vec::new();
+        if let Some(last) = stored.checked_sub(1) {
+            // `stored ≤ u32::MAX`: indexes fit in `u32`.
+            referenced.extend([0, last as u32]);
+        }
+        self.collect_spans(&mut referenced);
+        // `rank[i]`: the new index of stored point `i`, `NIL` if dropped.
+        let mut rank = vec![NIL; stored];
+        for &i in &referenced {
+            rank[i as usize] = 0;
+        }
+        let mut kept = 0;
+        for r in rank.iter_mut().filter(|r| **r != NIL) {
+            *r = kept;
+            kept += 1;
+        }
+        let kept = kept as usize;
+        if kept < stored {
+            let capacity = (2 * kept + COMPACT_SLACK).min(MAX_POINTS);
+            let mut positions = Vec::with_capacity(capacity);
+            let mut values = Vec::with_capacity(capacity);
+            let old = std::mem::take(&mut self.values).into_iter();
+            for ((v, &p), &r) in old.zip(&self.positions).zip(&rank) {
+                if r != NIL {
+                    positions.push(p);
+                    values.push(v);
+                }
+            }
+            self.positions = positions;
+            self.values = values;
+            let remap = |s: &mut Span| {
+                s.first = rank[s.first as usize];
+                s.last = rank[s.last as usize];
+            };
+            self.upper.remap_spans(remap);
+            self.lower.remap_spans(remap);
+            for (_, s) in [&mut self.min_x, &mut self.max_x].into_iter().flatten() {
+                remap(s);
+            }
+        }
+        self.upper.shrink();
+        self.lower.shrink();
+        self.compact_at = (2 * self.positions.len() + COMPACT_SLACK).min(MAX_POINTS);
     }
 }
 
@@ -603,6 +744,82 @@ impl<T: Coord> Chain<T> {
             }
         }
         roots[0]
+    }
+
+    /// Estimated heap bytes of the node and free-list vectors.
+    fn heap_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node<T>>()
+            + self.free.capacity() * std::mem::size_of::<u32>()
+    }
+
+    /// The live vertices in `x` order (freed nodes are never reached).
+    fn live(&self) -> impl Iterator<Item = u32> + '_ {
+        let mut first = self.root;
+        while first != NIL && self.n(first).left != NIL {
+            first = self.n(first).left;
+        }
+        std::iter::successors((first != NIL).then_some(first), |&id| {
+            let next = self.n(id).next;
+            (next != NIL).then_some(next)
+        })
+    }
+
+    /// Pushes the endpoints of every live vertex's `dups` and `edge`.
+    fn collect_spans(&self, out: &mut Vec<u32>) {
+        for id in self.live() {
+            let node = self.n(id);
+            out.extend([node.dups.first, node.dups.last]);
+            if let Some(e) = node.edge {
+                out.extend([e.first, e.last]);
+            }
+        }
+    }
+
+    /// Applies `f` to every live vertex's `dups` and `edge`. Freed nodes keep
+    /// stale spans; they are overwritten when reallocated.
+    fn remap_spans(&mut self, f: impl Fn(&mut Span)) {
+        let live: Vec<u32> = self.live().collect();
+        for id in live {
+            let node = self.n_mut(id);
+            f(&mut node.dups);
+            if let Some(e) = &mut node.edge {
+                f(e);
+            }
+        }
+    }
+
+    /// Drops freed nodes once they are most of the node vector, renumbering
+    /// the live ones (in id order) and their links.
+    fn shrink(&mut self) {
+        if self.nodes.len() <= 2 * self.vertices + COMPACT_SLACK {
+            return;
+        }
+        let mut map = vec![NIL; self.nodes.len()];
+        let live: Vec<u32> = self.live().collect();
+        for &id in &live {
+            map[id as usize] = 0;
+        }
+        let mut count = 0;
+        for m in map.iter_mut().filter(|m| **m != NIL) {
+            *m = count;
+            count += 1;
+        }
+        let to = |id: u32| if id == NIL { NIL } else { map[id as usize] };
+        let mut nodes = Vec::with_capacity(2 * live.len() + COMPACT_SLACK);
+        for (node, &m) in std::mem::take(&mut self.nodes).into_iter().zip(&map) {
+            if m != NIL {
+                nodes.push(Node {
+                    prev: to(node.prev),
+                    next: to(node.next),
+                    left: to(node.left),
+                    right: to(node.right),
+                    ..node
+                });
+            }
+        }
+        self.root = to(self.root);
+        self.nodes = nodes;
+        self.free = Vec::new();
     }
 
     /// Returns every node of treap `t` to the free list.
@@ -875,5 +1092,246 @@ impl<T: Coord> Chain<T> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_bigint::BigInt;
+
+    /// A value type without `Clone`: compaction moves values.
+    #[derive(Debug, PartialEq, Eq)]
+    struct Val(u64);
+
+    fn val(pos: u64) -> Val {
+        Val(pos.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5555)
+    }
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(1);
+            splitmix64(self.0)
+        }
+        /// Uniform in `-r..=r`.
+        fn coord(&mut self, r: i64) -> i64 {
+            (self.next() % (2 * r as u64 + 1)) as i64 - r
+        }
+    }
+
+    /// Brute force over distinct keys: per key, its first and last position.
+    #[derive(Default)]
+    struct Brute {
+        keys: std::collections::BTreeMap<[i64; 2], (u64, u64)>,
+    }
+
+    impl Brute {
+        fn insert(&mut self, k: [i64; 2], pos: u64) {
+            self.keys
+                .entry(k)
+                .and_modify(|e| e.1 = pos)
+                .or_insert((pos, pos));
+        }
+
+        fn query(&self, q: [i64; 2], tie: Tie) -> Option<u64> {
+            let mut best: Option<(i128, u64)> = None;
+            for (k, &(first, last)) in &self.keys {
+                let s = q[0] as i128 * k[0] as i128 + q[1] as i128 * k[1] as i128;
+                let p = match tie {
+                    Tie::Latest => last,
+                    Tie::Earliest => first,
+                };
+                let better = match best {
+                    None => true,
+                    Some((b, bp)) => {
+                        s > b
+                            || (s == b
+                                && match tie {
+                                    Tie::Latest => p > bp,
+                                    Tie::Earliest => p < bp,
+                                })
+                    }
+                };
+                if better {
+                    best = Some((s, p));
+                }
+            }
+            best.map(|(_, p)| p)
+        }
+    }
+
+    fn queries() -> Vec<[i64; 2]> {
+        let mut qs = Vec::new();
+        for x in -3..=3 {
+            for y in -3..=3 {
+                qs.push([x, y]);
+            }
+        }
+        qs
+    }
+
+    fn check<T: Coord>(h: &Hull<T, Val>, brute: &Brute, q: [i64; 2], conv: &impl Fn(i64) -> T) {
+        for tie in [Tie::Latest, Tie::Earliest] {
+            let want = brute.query(q, tie);
+            let got = h.query([conv(q[0]), conv(q[1])], tie);
+            assert_eq!(
+                got,
+                want.map(|p| (p, &val(p))).as_ref().map(|(p, v)| (*p, v)),
+                "q = {q:?}, tie = {tie:?}, after {} inserts",
+                h.len()
+            );
+        }
+    }
+
+    /// Heavily duplicated keys from a tiny grid (plus lines), so compaction
+    /// runs many times; every few inserts a query is checked against the
+    /// brute force, for every coordinate type.
+    fn differential<T: Coord>(conv: impl Fn(i64) -> T, seed: u64, radius: i64, n: usize) {
+        let mut rng = Rng(seed);
+        let mut h: Hull<T, Val> = Hull::new();
+        let mut brute = Brute::default();
+        let qs = queries();
+        let mut pos = 0u64;
+        let mut compactions = 0;
+        for i in 0..n {
+            pos += 1 + rng.next() % 3;
+            let k = match rng.next() % 8 {
+                0 => [rng.coord(radius), 2],
+                1 => [-1, rng.coord(radius)],
+                2 => {
+                    let t = rng.coord(radius);
+                    [t, t]
+                }
+                _ => [rng.coord(radius), rng.coord(radius)],
+            };
+            let before = h.stored();
+            h.insert([conv(k[0]), conv(k[1])], pos, val(pos)).unwrap();
+            brute.insert(k, pos);
+            if h.stored() <= before {
+                compactions += 1;
+            }
+            check(&h, &brute, qs[rng.next() as usize % qs.len()], &conv);
+            if i % 997 == 0 {
+                for &q in &qs {
+                    check(&h, &brute, q, &conv);
+                }
+                h.check_invariants().unwrap();
+            }
+        }
+        for &q in &qs {
+            check(&h, &brute, q, &conv);
+        }
+        h.check_invariants().unwrap();
+        assert_eq!(h.len(), n);
+        assert!(compactions >= 10, "only {compactions} compactions");
+        assert!(h.stored() < 1000, "stored {}", h.stored());
+    }
+
+    #[test]
+    fn differential_with_heavy_duplication() {
+        for seed in 0..6 {
+            for radius in [1, 2, 4] {
+                differential(|v| v as i128, seed, radius, 6000);
+                differential(|v| v as f64, seed + 100, radius, 6000);
+            }
+            differential(
+                |v| BigRational::from_integer(BigInt::from(v)),
+                seed + 200,
+                2,
+                3000,
+            );
+        }
+    }
+
+    #[test]
+    fn million_inserts_of_three_keys_stay_small() {
+        let keys = [[0i64, 0], [10, 3], [4, -7]];
+        // Strictly inside the triangle.
+        let interior = [[4i64, -1], [5, 0], [6, 1]];
+        let mut h: Hull<i128, Val> = Hull::new();
+        let mut brute = Brute::default();
+        let mut rng = Rng(42);
+        let mut max_stored = 0;
+        let n = 1_000_000u64;
+        for pos in 0..n {
+            let k = if pos % 100_003 == 7 {
+                interior[(pos % 3) as usize]
+            } else {
+                keys[(rng.next() % 3) as usize]
+            };
+            h.insert([k[0] as i128, k[1] as i128], pos, val(pos))
+                .unwrap();
+            brute.insert(k, pos);
+            max_stored = max_stored.max(h.stored());
+        }
+        eprintln!(
+            "1M inserts, 3 keys: stored {} (max {max_stored}), heap {} bytes",
+            h.stored(),
+            h.heap_bytes()
+        );
+        assert_eq!(h.len(), n as usize);
+        assert!(max_stored < 300, "max stored {max_stored}");
+        assert!(h.heap_bytes() < 64 * 1024, "heap {}", h.heap_bytes());
+        h.check_invariants().unwrap();
+        for q in queries() {
+            check(&h, &brute, q, &|v| v as i128);
+        }
+        // The three keys tie for q = 0: first and last insert.
+        assert_eq!(h.query([0, 0], Tie::Earliest).map(|(p, _)| p), Some(0));
+        assert_eq!(h.query([0, 0], Tie::Latest).map(|(p, _)| p), Some(n - 1));
+    }
+
+    #[test]
+    fn parabola_keys_are_all_kept() {
+        let n = 20_000i64;
+        let mut h: Hull<i128, Val> = Hull::new();
+        for k in 0..n {
+            let kk = k as i128;
+            h.insert([2 * kk, -kk * kk], k as u64, val(k as u64))
+                .unwrap();
+            assert_eq!(h.stored(), k as usize + 1);
+        }
+        h.check_invariants().unwrap();
+        for k in (0..n).step_by(7) {
+            for tie in [Tie::Latest, Tie::Earliest] {
+                let got = h.query([k as i128, 1], tie);
+                assert_eq!(got, Some((k as u64, &val(k as u64))));
+            }
+        }
+        assert_eq!(h.query([-1, -1], Tie::Latest), Some((0, &val(0))));
+        assert_eq!(
+            h.query([1, 0], Tie::Latest),
+            Some(((n - 1) as u64, &val((n - 1) as u64)))
+        );
+    }
+
+    /// Points that leave the hull stop being stored, and freed nodes are
+    /// reclaimed: many vertices, then a huge triangle that swallows them.
+    #[test]
+    fn swallowed_vertices_free_their_memory() {
+        let mut h: Hull<i128, Val> = Hull::new();
+        let mut pos = 0;
+        for k in 0..5_000i128 {
+            h.insert([2 * k, -k * k], pos, val(pos)).unwrap();
+            pos += 1;
+        }
+        let big = 1i128 << 40;
+        for k in [[-big, -big], [big, -big], [0, big]] {
+            h.insert(k, pos, val(pos)).unwrap();
+            pos += 1;
+        }
+        for _ in 0..20_000 {
+            h.insert([0, 0], pos, val(pos)).unwrap();
+            pos += 1;
+        }
+        assert!(h.stored() < 300, "stored {}", h.stored());
+        assert!(h.heap_bytes() < 64 * 1024, "heap {}", h.heap_bytes());
+        h.check_invariants().unwrap();
+        assert_eq!(h.query([0, 1], Tie::Latest), Some((5_002, &val(5_002))));
+        assert_eq!(h.query([0, 0], Tie::Earliest), Some((0, &val(0))));
+        assert_eq!(h.query([0, 0], Tie::Latest), Some((pos - 1, &val(pos - 1))));
+        assert_eq!(h.len(), pos as usize);
     }
 }

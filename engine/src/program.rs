@@ -422,9 +422,13 @@ impl Program {
                 Immediate::Global => "global",
                 _ => continue,
             };
-            if instr.imm >= MAX_INDEX {
+            let limit = match index_kind {
+                "local" => tvm_dsl::isa::MAX_LOCALS,
+                _ => MAX_INDEX,
+            };
+            if instr.imm >= limit {
                 return Err(format!(
-                    "instruction {pc} ({instr}) names {index_kind} {}; the machine has {MAX_INDEX}",
+                    "instruction {pc} ({instr}) names {index_kind} {}; the machine has {limit} {index_kind}s",
                     instr.imm
                 ));
             }

@@ -113,13 +113,13 @@ impl fmt::Display for TrapKind {
     }
 }
 
-/// The deepest call nesting the machine allows.
-pub const MAX_CALL_DEPTH: u32 = 1 << 16;
+/// The deepest call nesting the machine allows (the transformer's bound).
+pub use tvm_dsl::isa::MAX_CALL_DEPTH;
 
 /// The most values the operand stack may hold (lowered programs stay far
 /// below: their height per frame is bounded statically; only a hand-made
 /// token file can push without bound).
-pub const MAX_STACK: usize = 1 << 24;
+pub use tvm_dsl::isa::MAX_STACK;
 
 /// Why a run did not end with an exit status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
