@@ -70,7 +70,7 @@ fn every_catalog_program_gives_its_expected_output_on_the_reference_machine() {
         fuel: FUEL,
     };
     for entry in manifest().iter() {
-        let report = runner::check(entry, &options, None).expect("builds");
+        let report = runner::check(entry, &options, None, None).expect("builds");
         assert!(report.ok(), "{}: {:?}", entry.name(), report.problems);
     }
 }
@@ -92,7 +92,8 @@ fn the_machine_graph_reproduces_every_reference_trace() {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(entry) = programs.get(i) else { break };
-                    let report = runner::check(entry, &options, Some(&graph)).expect("builds");
+                    let report =
+                        runner::check(entry, &options, Some(&graph), None).expect("builds");
                     if !report.ok() {
                         failures.lock().expect("lock").push(format!(
                             "{}: {:?}",

@@ -16,6 +16,10 @@ pub enum Engine {
     Reference,
     /// The machine graph, evaluated exactly (no weights).
     Eval,
+    /// The transformer in exact rational arithmetic.
+    Exact,
+    /// The transformer in f64.
+    Float,
 }
 
 impl Engine {
@@ -24,8 +28,18 @@ impl Engine {
         match self {
             Engine::Reference => "reference",
             Engine::Eval => "eval",
+            Engine::Exact => "exact",
+            Engine::Float => "float",
         }
     }
+
+    /// Every engine, reference first.
+    pub const ALL: [Engine; 4] = [
+        Engine::Reference,
+        Engine::Eval,
+        Engine::Exact,
+        Engine::Float,
+    ];
 }
 
 /// How a run ended, in the manifest's terms.
@@ -150,6 +164,36 @@ pub fn run_eval(
 
 /// How a trace ends: `HALT` with 4 status bytes is an exit; `HALT` alone is
 /// the trap its code names.
+/// Runs the lowered program through a transformer engine over `S`.
+pub fn run_transformer<S: tvm_engine::transformer::Scalar>(
+    engine: Engine,
+    model: &tvm_weights::model::Model,
+    program: &Lowered,
+    input: &Input,
+    fuel: u64,
+) -> EngineRun {
+    use tvm_engine::transformer::{Transformer, run};
+    let start = Instant::now();
+    let prefix = program.prefix_tokens(input);
+    let result = Transformer::<S>::new(model)
+        .map_err(|e| e.to_string())
+        .and_then(|mut t| run(&mut t, &prefix, fuel, |_| {}).map_err(|e| e.to_string()));
+    let (trace, ending) = match result {
+        Ok(run) => {
+            let ending = ending_of(&run.trace, run.halt_code);
+            (run.trace, ending)
+        }
+        Err(e) => (Vec::new(), Ending::Failed(e)),
+    };
+    EngineRun {
+        engine,
+        output: output_of(&trace),
+        trace,
+        ending,
+        seconds: start.elapsed().as_secs_f64(),
+    }
+}
+
 pub fn ending_of(trace: &[Token], halt_code: Option<i64>) -> Ending {
     if let Some(Token::Op(op)) = trace.last()
         && op.imm() == tvm_dsl::isa::Immediate::Offset
@@ -188,6 +232,7 @@ pub fn check(
     entry: &Program,
     options: &Options,
     graph: Option<&tvm_dsl::graph::Graph>,
+    model: Option<&tvm_weights::model::Model>,
 ) -> Result<ProgramReport, tvm_engine::BuildError> {
     let program = tvm_engine::build_file(&entry.source_path())?;
     let input = Input::from_args(entry.program_name(), &entry.args())
@@ -207,11 +252,25 @@ pub fn check(
         .count() as u64;
     let mut runs = vec![reference];
     for &engine in &options.engines {
-        match (engine, graph) {
-            (Engine::Eval, Some(graph)) => {
+        match (engine, graph, model) {
+            (Engine::Eval, Some(graph), _) => {
                 runs.push(run_eval(graph, &program, &input, options.fuel))
             }
-            (Engine::Eval, None) | (Engine::Reference, _) => {}
+            (Engine::Exact, _, Some(model)) => runs.push(run_transformer::<tvm_engine::exact::Q>(
+                engine,
+                model,
+                &program,
+                &input,
+                options.fuel,
+            )),
+            (Engine::Float, _, Some(model)) => runs.push(run_transformer::<f64>(
+                engine,
+                model,
+                &program,
+                &input,
+                options.fuel,
+            )),
+            _ => {}
         }
     }
     let mut problems = Vec::new();

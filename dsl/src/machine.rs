@@ -621,7 +621,8 @@ pub fn universal() -> Graph {
     let op_id = next_op.clone() + i64::from(Token::Op(Opcode::ALL[0]).id());
     let next = b.g.reglu(Expr::int(END), end.clone())
         + b.g.reglu(byte_id, emit_byte.clone() - end.clone())
-        + b.g.reglu(op_id, Expr::int(1) - emit_byte.clone() - end.clone());
+        + b.g
+            .reglu(op_id, Expr::int(1) - emit_byte.clone() - end.clone());
     b.g.output(output::NEXT, next);
     b.g.output(output::EMIT_BYTE, emit_byte);
     b.g.output(output::BYTE, out_byte);

@@ -32,7 +32,9 @@
 //! Points strictly inside the hull never win, and — the hull only ever grows —
 //! never will: they are dropped at insert. Likewise a duplicate or collinear
 //! point that is neither the earliest nor the latest of its face never wins,
-//! and faces only ever merge (spans only widen), so it never will either.
+//! and never will either: a face only ever merges into a larger one (its span
+//! widens) or sinks strictly inside. Such points are dropped by compaction
+//! (see *Memory*).
 //!
 //! # Invariants
 //!
@@ -506,11 +508,10 @@ impl<T: Coord, V> Hull<T, V> {
             rank[i as usize] = 0;
         }
         let mut kept = 0;
-        for r in rank.iter_mut().filter(|r| **r != NIL) {
-            *r = kept;
+        for (new, r) in (0..).zip(rank.iter_mut().filter(|r| **r != NIL)) {
+            *r = new;
             kept += 1;
         }
-        let kept = kept as usize;
         if kept < stored {
             let capacity = (2 * kept + COMPACT_SLACK).min(MAX_POINTS);
             let mut positions = Vec::with_capacity(capacity);
@@ -799,10 +800,8 @@ impl<T: Coord> Chain<T> {
         for &id in &live {
             map[id as usize] = 0;
         }
-        let mut count = 0;
-        for m in map.iter_mut().filter(|m| **m != NIL) {
+        for (count, m) in (0..).zip(map.iter_mut().filter(|m| **m != NIL)) {
             *m = count;
-            count += 1;
         }
         let to = |id: u32| if id == NIL { NIL } else { map[id as usize] };
         let mut nodes = Vec::with_capacity(2 * live.len() + COMPACT_SLACK);
@@ -1177,8 +1176,8 @@ mod tests {
             let want = brute.query(q, tie);
             let got = h.query([conv(q[0]), conv(q[1])], tie);
             assert_eq!(
-                got,
-                want.map(|p| (p, &val(p))).as_ref().map(|(p, v)| (*p, v)),
+                got.map(|(p, v)| (p, v.0)),
+                want.map(|p| (p, val(p).0)),
                 "q = {q:?}, tie = {tie:?}, after {} inserts",
                 h.len()
             );
@@ -1300,7 +1299,7 @@ mod tests {
                 assert_eq!(got, Some((k as u64, &val(k as u64))));
             }
         }
-        assert_eq!(h.query([-1, -1], Tie::Latest), Some((0, &val(0))));
+        assert_eq!(h.query([-1, 0], Tie::Latest), Some((0, &val(0))));
         assert_eq!(
             h.query([1, 0], Tie::Latest),
             Some(((n - 1) as u64, &val((n - 1) as u64)))

@@ -5,7 +5,9 @@
 //! - [`lower`]: structured wasm to the 35 native opcodes;
 //! - [`program`]: the lowered program, the input image, the token prefix;
 //! - [`hull`]: hardmax attention over 2-D keys by an incremental convex hull;
-//! - [`reference`]: the reference machine and its token trace.
+//! - [`reference`]: the reference machine and its token trace;
+//! - [`transformer`]: the float and exact transformer engines over a built
+//!   model ([`exact`]: the exact number type they use).
 //!
 //! # Token vocabulary
 //!
@@ -39,11 +41,13 @@
 //! ```
 
 pub mod decode;
+pub mod exact;
 pub mod frontend;
 pub mod hull;
 pub mod lower;
 pub mod program;
 pub mod reference;
+pub mod transformer;
 
 use std::path::Path;
 

@@ -26,16 +26,20 @@ enum Action {
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// Engines to run besides the reference machine (repeatable):
-    /// `eval` runs the machine graph exactly and requires its trace to
-    /// equal the reference trace token for token.
+    /// Engines to run besides the reference machine (repeatable; default:
+    /// eval, exact and float). Every engine's trace must equal the
+    /// reference trace token for token.
     #[arg(long = "engine", value_enum)]
     engines: Vec<EngineArg>,
+    /// The model for the transformer engines (default: the cached
+    /// universal model, built on first use).
+    #[arg(long)]
+    model: Option<std::path::PathBuf>,
     /// Only these programs (repeatable).
     #[arg(long)]
     only: Vec<String>,
-    /// Skip programs marked long in the manifest (on engines other than the
-    /// reference machine).
+    /// Run programs marked long in the manifest only on the reference
+    /// machine and the float engine (eval and exact take minutes on them).
     #[arg(long)]
     skip_long: bool,
     /// Step budget per run.
@@ -52,6 +56,21 @@ enum EngineArg {
     Reference,
     /// The machine graph, evaluated exactly.
     Eval,
+    /// The transformer, exact rationals.
+    Exact,
+    /// The transformer, f64.
+    Float,
+}
+
+impl EngineArg {
+    fn engine(self) -> Engine {
+        match self {
+            EngineArg::Reference => Engine::Reference,
+            EngineArg::Eval => Engine::Eval,
+            EngineArg::Exact => Engine::Exact,
+            EngineArg::Float => Engine::Float,
+        }
+    }
 }
 
 pub fn run(args: CatalogArgs) -> anyhow::Result<ExitCode> {
@@ -96,31 +115,51 @@ fn run_all(manifest: &Manifest, args: RunArgs) -> anyhow::Result<ExitCode> {
     for name in &args.only {
         manifest.program(name)?;
     }
-    let wants_eval = args.engines.contains(&EngineArg::Eval);
-    let graph = wants_eval.then(tvm_dsl::machine::universal);
+    let mut chosen: Vec<Engine> = if args.engines.is_empty() {
+        vec![Engine::Eval, Engine::Exact, Engine::Float]
+    } else {
+        args.engines.iter().map(|e| e.engine()).collect()
+    };
+    chosen.retain(|&e| e != Engine::Reference);
+    chosen.sort();
+    chosen.dedup();
+    let columns: Vec<Engine> = std::iter::once(Engine::Reference)
+        .chain(chosen.iter().copied())
+        .collect();
+    let graph = chosen
+        .contains(&Engine::Eval)
+        .then(tvm_dsl::machine::universal);
+    let model = if chosen
+        .iter()
+        .any(|e| matches!(e, Engine::Exact | Engine::Float))
+    {
+        Some(crate::cli::model::load_or_build(args.model.as_deref())?)
+    } else {
+        None
+    };
     let programs: Vec<_> = manifest
         .iter()
         .filter(|p| args.only.is_empty() || args.only.iter().any(|n| n == p.name()))
         .collect();
     let mut reports: Vec<ProgramReport> = Vec::new();
     if !args.json {
-        println!(
-            "{:<14} {:>10} {:>9}  {:<6} {:<6} {:>10} {:>9}",
-            "program",
-            "tokens",
-            "steps",
-            "output",
-            "traces",
-            "reference",
-            if wants_eval { "eval" } else { "" }
+        let mut header = format!(
+            "{:<16} {:>9} {:>8}  {:<6} {:<6}",
+            "program", "tokens", "steps", "output", "traces"
         );
+        for e in &columns {
+            header.push_str(&format!(" {:>18}", format!("{} s  tok/s", e.name())));
+        }
+        println!("{header}");
     }
     for (i, entry) in programs.iter().enumerate() {
-        let engines = if wants_eval && !(args.skip_long && entry.is_long()) {
-            vec![Engine::Eval]
-        } else {
-            vec![]
-        };
+        let engines: Vec<Engine> = chosen
+            .iter()
+            .copied()
+            .filter(|e| {
+                !(args.skip_long && entry.is_long() && matches!(e, Engine::Eval | Engine::Exact))
+            })
+            .collect();
         let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
         if progress {
             eprint!("\r[{}/{}] {:<20}", i + 1, programs.len(), entry.name());
@@ -129,13 +168,13 @@ fn run_all(manifest: &Manifest, args: RunArgs) -> anyhow::Result<ExitCode> {
             engines,
             fuel: args.fuel,
         };
-        let report = runner::check(entry, &options, graph.as_ref())
+        let report = runner::check(entry, &options, graph.as_ref(), model.as_ref())
             .with_context(|| format!("building {}", entry.name()))?;
         if progress {
             eprint!("\r{:<40}\r", "");
         }
         if !args.json {
-            print_row(&report, wants_eval);
+            print_row(&report, &columns);
         }
         reports.push(report);
     }
@@ -154,7 +193,7 @@ fn run_all(manifest: &Manifest, args: RunArgs) -> anyhow::Result<ExitCode> {
                     "engines": r.runs.iter().map(|run| serde_json::json!({
                         "engine": run.engine.name(),
                         "seconds": run.seconds,
-                        "tokens_per_second": run.trace.len() as f64 / run.seconds.max(1e-9),
+                        "tokens_per_second": r.tokens() as f64 / run.seconds.max(1e-9),
                     })).collect::<Vec<_>>(),
                     "problems": r.problems,
                 })
@@ -181,31 +220,41 @@ fn run_all(manifest: &Manifest, args: RunArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print_row(r: &ProgramReport, wants_eval: bool) {
+fn print_row(r: &ProgramReport, columns: &[Engine]) {
     let mark = |ok: bool| if ok { "ok" } else { "FAIL" };
-    let time = |engine: Engine| {
-        r.runs
-            .iter()
-            .find(|run| run.engine == engine)
-            .map_or_else(|| "-".to_owned(), |run| format!("{:.3}s", run.seconds))
-    };
     let traces = if r.runs.len() > 1 {
         mark(r.traces_agree)
     } else {
         "-"
     };
-    println!(
-        "{:<14} {:>10} {:>9}  {:<6} {:<6} {:>10} {:>9}",
+    let mut row = format!(
+        "{:<16} {:>9} {:>8}  {:<6} {:<6}",
         r.name,
         r.tokens(),
         r.steps,
         mark(r.output_ok),
-        traces,
-        time(Engine::Reference),
-        if wants_eval {
-            time(Engine::Eval)
-        } else {
-            String::new()
-        }
+        traces
     );
+    for &engine in columns {
+        let cell = r.runs.iter().find(|run| run.engine == engine).map_or_else(
+            || "-".to_owned(),
+            |run| {
+                let rate = r.tokens() as f64 / run.seconds.max(1e-9);
+                format!("{:.3} {:>7}", run.seconds, human(rate))
+            },
+        );
+        row.push_str(&format!(" {cell:>18}"));
+    }
+    println!("{row}");
+}
+
+/// `1234567.0` → `1.23M`.
+fn human(rate: f64) -> String {
+    if rate >= 1e6 {
+        format!("{:.2}M", rate / 1e6)
+    } else if rate >= 1e3 {
+        format!("{:.1}K", rate / 1e3)
+    } else {
+        format!("{rate:.0}")
+    }
 }

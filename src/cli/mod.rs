@@ -4,6 +4,8 @@
 mod bench;
 mod catalog;
 mod files;
+pub mod memory;
+pub mod model;
 pub mod source;
 
 use anyhow::Context as _;
@@ -58,6 +60,11 @@ enum Command {
     Eval(EvalArgs),
     /// Describe the machine graph: counts, depth, DOT export.
     Graph(GraphArgs),
+    /// Build the universal model: weights from the machine graph, written
+    /// as a safetensors file.
+    Build(model::BuildArgs),
+    /// Run a program through the transformer (float or exact engine).
+    Run(model::RunArgs),
     /// List the program catalog, or run it and check every output.
     Catalog(catalog::CatalogArgs),
     /// Measure engine speed (tokens per second).
@@ -148,6 +155,8 @@ pub fn main() -> ExitCode {
         Command::Reference(args) => run_reference(args),
         Command::Eval(args) => run_eval(args),
         Command::Graph(args) => graph(args),
+        Command::Build(args) => model::build(args),
+        Command::Run(args) => model::run(args),
         Command::Catalog(args) => catalog::run(args),
         Command::Bench(args) => bench::run(args),
     };
@@ -300,16 +309,15 @@ fn graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
         print!("{}", tvm_symbolic::range::report(&graph, &ranges));
         return Ok(ExitCode::SUCCESS);
     }
-    let schedule = args
-        .schedule
-        .then(|| tvm_weights::schedule::Schedule::greedy(&graph));
-    let stats = match &schedule {
-        Some(s) => {
-            s.validate(&graph)
-                .context("the greedy schedule is invalid")?;
-            Some(s.stats(&graph))
-        }
-        None => None,
+    let stats = if args.schedule {
+        let plan = tvm_weights::plan::Plan::from_graph(&graph)
+            .context("lowering the graph to transformer parts")?;
+        let s = tvm_weights::schedule::Schedule::greedy(&plan);
+        s.validate(&plan)
+            .context("the greedy schedule is invalid")?;
+        Some(s.stats(&plan))
+    } else {
+        None
     };
     if args.json {
         let summary = serde_json::json!({

@@ -8,17 +8,17 @@
 //! `t` can be read by any sublayer at a time after `t`. Where each primitive
 //! runs:
 //!
-//! - `Input`: the embedding (time 0);
-//! - `LookUp`, `CumSum`: an attention sublayer (odd time);
-//! - `ReGLU`: an FFN sublayer (even time ≥ 2);
-//! - `Persist`: any sublayer (a linear form written into a slot).
+//! - embedding values: time 0;
+//! - head outputs: an attention sublayer (odd time), every component of one
+//!   head at the same time;
+//! - FFN outputs: an FFN sublayer (even time ≥ 2).
 //!
 //! # Slots
 //!
 //! A dimension occupies one residual slot from its time until it is
-//! *cleared*: the first FFN at or after its last read subtracts it (two
-//! neurons, `relu(x) − relu(−x)`), after which later sublayers may write a
-//! new dimension there. Outputs are read after the last layer and never
+//! *cleared*: the first FFN at or after its last read subtracts it (one
+//! neuron, `relu(1)·(−x)`), after which later sublayers may write a new
+//! dimension there. Outputs are read after the last layer and never
 //! cleared. `d_model` is the number of slots.
 //!
 //! [`Schedule::greedy`] is deterministic: as-soon-as-possible times (fewest
@@ -28,39 +28,17 @@
 
 use std::collections::BTreeSet;
 use tvm_dsl::expr::Dim;
-use tvm_dsl::graph::{Graph, Node};
 
-/// Where a primitive may run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    /// The embedding.
-    Embed,
-    /// An attention sublayer.
-    Attention,
-    /// An FFN sublayer.
-    Ffn,
-    /// Any sublayer.
-    Any,
-}
+pub use crate::plan::Phase;
+use crate::plan::{Plan, Unit};
 
 impl Phase {
-    /// The phase a node needs.
-    pub fn of(node: &Node) -> Phase {
-        match node {
-            Node::Input(_) => Phase::Embed,
-            Node::LookUp(_) | Node::CumSum(_) => Phase::Attention,
-            Node::ReGLU { .. } => Phase::Ffn,
-            Node::Persist(_) => Phase::Any,
-        }
-    }
-
     /// Whether time `t` is a sublayer of this phase.
     pub fn allows(self, t: u32) -> bool {
         match self {
             Phase::Embed => t == 0,
             Phase::Attention => t % 2 == 1,
             Phase::Ffn => t >= 2 && t.is_multiple_of(2),
-            Phase::Any => t >= 1,
         }
     }
 
@@ -86,12 +64,10 @@ pub enum ScheduleError {
         found: usize,
     },
     /// A dimension placed in a sublayer of the wrong kind.
-    #[error("d{dim} ({kind}) is placed at time {time}, which is not a {phase:?} sublayer")]
+    #[error("d{dim} is placed at time {time}, which is not a {phase:?} sublayer")]
     Phase {
         /// The dimension.
         dim: u32,
-        /// Its primitive.
-        kind: &'static str,
         /// Its time.
         time: u32,
         /// The phase it needs.
@@ -108,6 +84,16 @@ pub enum ScheduleError {
         operand: u32,
         /// When that is computed.
         operand_time: u32,
+    },
+    /// Two outputs of one head at different times.
+    #[error("head {head}: its outputs d{first} and d{second} are placed at different times")]
+    Head {
+        /// The head.
+        head: u32,
+        /// One output.
+        first: u32,
+        /// Another.
+        second: u32,
     },
     /// Two dimensions live at once in one slot.
     #[error(
@@ -143,9 +129,10 @@ pub struct Stats {
     pub layers: u32,
     /// Residual width.
     pub d_model: u32,
-    /// Heads per layer (lookups and cumulative sums).
+    /// Heads per layer.
     pub heads: Vec<u32>,
-    /// FFN neurons per layer: ReGLU neurons plus two per dimension cleared.
+    /// FFN neurons per layer: the units' neurons plus one per dimension
+    /// cleared.
     pub neurons: Vec<u32>,
 }
 
@@ -161,71 +148,64 @@ impl Stats {
     }
 }
 
-fn readers(graph: &Graph) -> Vec<Vec<Dim>> {
-    let mut readers = vec![Vec::new(); graph.dims().len()];
-    for (i, d) in graph.dims().iter().enumerate() {
-        for e in d.node.operands() {
-            for x in e.dims() {
-                readers[x.index()].push(Dim(i as u32));
-            }
+fn readers(plan: &Plan) -> Vec<Vec<Dim>> {
+    let mut readers = vec![Vec::new(); plan.dims.len()];
+    for i in 0..plan.dims.len() {
+        for x in plan.reads(Dim(i as u32)) {
+            readers[x.index()].push(Dim(i as u32));
         }
     }
     readers
 }
 
-fn outputs(graph: &Graph) -> BTreeSet<Dim> {
-    graph
-        .outputs()
-        .iter()
-        .flat_map(|(_, e)| e.dims().collect::<Vec<_>>())
-        .collect()
-}
-
 impl Schedule {
     /// As-soon-as-possible times, then left-edge slot assignment.
-    pub fn greedy(graph: &Graph) -> Schedule {
-        let mut time = Vec::with_capacity(graph.dims().len());
-        for d in graph.dims() {
-            let after = d
-                .node
-                .operands()
+    pub fn greedy(plan: &Plan) -> Schedule {
+        let mut time: Vec<u32> = Vec::with_capacity(plan.dims.len());
+        for (i, d) in plan.dims.iter().enumerate() {
+            let after = plan
+                .reads(Dim(i as u32))
                 .iter()
-                .flat_map(|e| e.dims())
                 .map(|x| time[x.index()])
                 .max();
-            let t: u32 = Phase::of(&d.node).first_after(after);
-            time.push(t);
+            time.push(d.unit.phase().first_after(after));
         }
-        let slot = assign_slots(graph, &time);
+        let slot = assign_slots(plan, &time);
+        Schedule { time, slot }
+    }
+
+    /// A schedule with these times and left-edge slots.
+    pub fn with_times(plan: &Plan, time: Vec<u32>) -> Schedule {
+        let slot = assign_slots(plan, &time);
         Schedule { time, slot }
     }
 
     /// The time after which each dimension's slot is free again
     /// (`u32::MAX` for outputs).
-    pub fn cleared(&self, graph: &Graph) -> Vec<u32> {
-        cleared_times(graph, &self.time)
+    pub fn cleared(&self, plan: &Plan) -> Vec<u32> {
+        cleared_times(plan, &self.time)
     }
 
-    /// Checks phases, dependencies and slot sharing.
-    pub fn validate(&self, graph: &Graph) -> Result<(), ScheduleError> {
-        let n = graph.dims().len();
+    /// Checks phases, dependencies, heads and slot sharing.
+    pub fn validate(&self, plan: &Plan) -> Result<(), ScheduleError> {
+        let n = plan.dims.len();
         if self.time.len() != n || self.slot.len() != n {
             return Err(ScheduleError::Size {
                 expected: n,
                 found: self.time.len().min(self.slot.len()),
             });
         }
-        for (i, d) in graph.dims().iter().enumerate() {
-            let (t, phase) = (self.time[i], Phase::of(&d.node));
+        let mut head_time: Vec<Option<(u32, u32)>> = vec![None; plan.heads.len()];
+        for (i, d) in plan.dims.iter().enumerate() {
+            let (t, phase) = (self.time[i], d.unit.phase());
             if !phase.allows(t) {
                 return Err(ScheduleError::Phase {
                     dim: i as u32,
-                    kind: d.node.kind(),
                     time: t,
                     phase,
                 });
             }
-            for x in d.node.operands().iter().flat_map(|e| e.dims()) {
+            for x in plan.reads(Dim(i as u32)) {
                 if self.time[x.index()] >= t {
                     return Err(ScheduleError::Dependency {
                         dim: i as u32,
@@ -235,8 +215,21 @@ impl Schedule {
                     });
                 }
             }
+            if let Unit::Head { head, .. } = d.unit {
+                match head_time[head as usize] {
+                    None => head_time[head as usize] = Some((t, i as u32)),
+                    Some((t0, first)) if t0 != t => {
+                        return Err(ScheduleError::Head {
+                            head,
+                            first,
+                            second: i as u32,
+                        });
+                    }
+                    Some(_) => {}
+                }
+            }
         }
-        let cleared = self.cleared(graph);
+        let cleared = self.cleared(plan);
         let mut by_slot: Vec<Vec<usize>> = Vec::new();
         for (i, &s) in self.slot.iter().enumerate() {
             let s = s as usize;
@@ -270,22 +263,26 @@ impl Schedule {
     }
 
     /// Layers, width, heads and neurons.
-    pub fn stats(&self, graph: &Graph) -> Stats {
+    pub fn stats(&self, plan: &Plan) -> Stats {
         let last = self.time.iter().copied().max().unwrap_or(0);
         let layers = last.div_ceil(2);
         let mut heads = vec![0; layers as usize];
         let mut neurons = vec![0; layers as usize];
-        for (i, d) in graph.dims().iter().enumerate() {
+        let mut counted = vec![false; plan.heads.len()];
+        for (i, d) in plan.dims.iter().enumerate() {
             let t = self.time[i];
-            match d.node {
-                Node::LookUp(_) | Node::CumSum(_) => heads[(t as usize - 1) / 2] += 1,
-                Node::ReGLU { .. } => neurons[(t as usize - 2) / 2] += 1,
+            match &d.unit {
+                Unit::Head { head, .. } if !counted[*head as usize] => {
+                    counted[*head as usize] = true;
+                    heads[(t as usize - 1) / 2] += 1;
+                }
+                Unit::Ffn(n) => neurons[(t as usize - 2) / 2] += n.len() as u32,
                 _ => {}
             }
         }
-        for &c in &self.cleared(graph) {
+        for &c in &self.cleared(plan) {
             if c != u32::MAX && c >= 2 && (c as usize - 2) / 2 < neurons.len() {
-                neurons[(c as usize - 2) / 2] += 2;
+                neurons[(c as usize - 2) / 2] += 1;
             }
         }
         let d_model = self.slot.iter().map(|s| s + 1).max().unwrap_or(0);
@@ -298,10 +295,10 @@ impl Schedule {
     }
 }
 
-fn cleared_times(graph: &Graph, time: &[u32]) -> Vec<u32> {
-    let readers = readers(graph);
-    let outputs = outputs(graph);
-    (0..graph.dims().len())
+fn cleared_times(plan: &Plan, time: &[u32]) -> Vec<u32> {
+    let readers = readers(plan);
+    let outputs: BTreeSet<Dim> = plan.output_dims().into_iter().collect();
+    (0..plan.dims.len())
         .map(|i| {
             if outputs.contains(&Dim(i as u32)) {
                 return u32::MAX;
@@ -317,8 +314,8 @@ fn cleared_times(graph: &Graph, time: &[u32]) -> Vec<u32> {
         .collect()
 }
 
-fn assign_slots(graph: &Graph, time: &[u32]) -> Vec<u32> {
-    let cleared = cleared_times(graph, time);
+fn assign_slots(plan: &Plan, time: &[u32]) -> Vec<u32> {
+    let cleared = cleared_times(plan, time);
     let mut order: Vec<usize> = (0..time.len()).collect();
     order.sort_by_key(|&i| (time[i], i));
     let mut free: BTreeSet<u32> = BTreeSet::new();
@@ -350,52 +347,53 @@ fn assign_slots(graph: &Graph, time: &[u32]) -> Vec<u32> {
 mod tests {
     use super::*;
     use tvm_dsl::expr::Expr;
+    use tvm_dsl::graph::Graph;
 
-    fn small() -> Graph {
+    fn small() -> Plan {
         let mut g = Graph::new();
         let x = g.position();
         let y = g.cumsum(x.clone());
         let z = g.ge_zero(y.clone() - 3);
         let w = g.cumsum(z.clone());
         g.output("w", w);
-        g
+        Plan::from_graph(&g).expect("lowers")
     }
 
     #[test]
     fn greedy_is_valid_and_as_soon_as_possible() {
-        let g = small();
-        let s = Schedule::greedy(&g);
-        assert_eq!(s.validate(&g), Ok(()));
-        let stats = s.stats(&g);
-        // cumsum (attention 1), ge_zero (FFN 2), cumsum (attention 3).
-        assert_eq!(stats.layers, 2);
-        assert_eq!(stats.heads, vec![1, 1]);
+        let p = small();
+        let s = Schedule::greedy(&p);
+        assert_eq!(s.validate(&p), Ok(()));
+        let stats = s.stats(&p);
+        // mean head (1), ×(pos+1) (2), ge_zero (4), mean head (5), ×(pos+1) (6).
+        assert_eq!(stats.layers, 3);
+        assert_eq!(stats.heads, vec![1, 0, 1]);
     }
 
     #[test]
     fn validation_catches_broken_schedules() {
-        let g = small();
-        let good = Schedule::greedy(&g);
-        // A dependency violated: move the last cumsum before its operand.
+        let p = small();
+        let good = Schedule::greedy(&p);
+        // A dependency violated: move the last FFN before its operand.
         let mut bad = good.clone();
         let last = bad.time.len() - 1;
-        bad.time[last] = 1;
+        bad.time[last] = 2;
         assert!(matches!(
-            bad.validate(&g),
+            bad.validate(&p),
             Err(ScheduleError::Dependency { .. })
         ));
-        // A phase violated: a ReGLU in an attention sublayer.
+        // A phase violated: an FFN output in an attention sublayer.
         let mut bad = good.clone();
-        let reglu = g
-            .dims()
+        let ffn = p
+            .dims
             .iter()
-            .position(|d| matches!(d.node, Node::ReGLU { .. }))
+            .position(|d| matches!(d.unit, Unit::Ffn(_)))
             .expect("has a neuron");
-        bad.time[reglu] += 1;
-        assert!(bad.validate(&g).is_err());
+        bad.time[ffn] += 1;
+        assert!(bad.validate(&p).is_err());
         // Two live dimensions in one slot: every pair whose live intervals
         // overlap must be caught when put together.
-        let cleared = good.cleared(&g);
+        let cleared = good.cleared(&p);
         let mut pairs = 0;
         for (i, &clear) in cleared.iter().enumerate() {
             for j in 0..good.slot.len() {
@@ -404,7 +402,7 @@ mod tests {
                     let mut bad = good.clone();
                     bad.slot[j] = bad.slot[i];
                     assert!(
-                        matches!(bad.validate(&g), Err(ScheduleError::Overlap { .. })),
+                        matches!(bad.validate(&p), Err(ScheduleError::Overlap { .. })),
                         "d{i} d{j}"
                     );
                     pairs += 1;
@@ -423,8 +421,9 @@ mod tests {
             x = g.reglu(Expr::int(1), x + 1);
         }
         g.output("x", x);
-        let s = Schedule::greedy(&g);
-        assert_eq!(s.validate(&g), Ok(()));
-        assert!(s.stats(&g).d_model <= 3, "{:?}", s.stats(&g));
+        let p = Plan::from_graph(&g).expect("lowers");
+        let s = Schedule::greedy(&p);
+        assert_eq!(s.validate(&p), Ok(()));
+        assert!(s.stats(&p).d_model <= 3, "{:?}", s.stats(&p));
     }
 }

@@ -1,0 +1,295 @@
+//! `tvm build` (the model file) and `tvm run` (a program through the
+//! transformer), and the cached universal model they share.
+
+use anyhow::Context as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use tvm_catalog::runner::{Ending, ending_of, output_of};
+use tvm_engine::exact::Q;
+use tvm_engine::reference::{self, TextTrace};
+use tvm_engine::transformer::{self, RunError, Scalar, Transformer};
+use tvm_weights::model::{BuildInfo, Model, graph_text};
+use tvm_weights::model_file::{Expect, ModelFile, digest};
+
+use super::{RunTarget, exit, files, memory, source, write_program_output};
+
+#[derive(clap::Args)]
+pub struct BuildArgs {
+    /// Where to write the model (safetensors; written atomically).
+    #[arg(short, long, default_value = "model.safetensors")]
+    output: PathBuf,
+    /// Print the model's figures as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Which transformer engine runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineKind {
+    /// f64 arithmetic, hull attention, running sums: fast.
+    Float,
+    /// Exact rationals, true hardmax: slow, no floating point.
+    Exact,
+}
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    target: RunTarget,
+    /// The engine.
+    #[arg(long, value_enum, default_value_t = EngineKind::Float)]
+    engine: EngineKind,
+    /// A model file from `tvm build` (default: the cached universal model,
+    /// built on first use).
+    #[arg(long)]
+    model: Option<PathBuf>,
+}
+
+/// The figures of a model.
+fn figures(model: &Model, seconds: Option<f64>) -> serde_json::Value {
+    let l = &model.layout;
+    serde_json::json!({
+        "d_model": l.d_model,
+        "layers": l.layers.len(),
+        "heads": l.total_heads(),
+        "max_heads_per_layer": l.max_heads(),
+        "d_ffn": l.d_ffn(),
+        "heads_per_layer": l.layers.iter().map(|x| x.heads.len()).collect::<Vec<_>>(),
+        "neurons_per_layer": l.layers.iter().map(|x| x.neurons).collect::<Vec<_>>(),
+        "nonzero_weights": model.nonzero(),
+        "graph_digest": model.graph_digest,
+        "build_seconds": seconds,
+    })
+}
+
+/// Builds the universal model.
+pub fn build_universal() -> anyhow::Result<(Model, BuildInfo)> {
+    let graph = tvm_dsl::machine::universal();
+    Model::build(&graph).context("building the universal model")
+}
+
+/// The digest of the universal graph.
+fn universal_digest() -> String {
+    digest(graph_text(&tvm_dsl::machine::universal()).as_bytes())
+}
+
+fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("TVM_CACHE_DIR") {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(dir).join("tvm");
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        return PathBuf::from(home).join(".cache").join("tvm");
+    }
+    std::env::temp_dir().join("tvm-cache")
+}
+
+/// Reads a model file, checked against the universal graph's digest.
+pub fn read_model(path: &Path) -> anyhow::Result<Model> {
+    let file = ModelFile::read(path, &Expect::graph(universal_digest()))
+        .with_context(|| format!("reading the model {}", path.display()))?;
+    Model::from_file(&file).with_context(|| format!("loading the model {}", path.display()))
+}
+
+/// The model at `path`, or the cached universal model (built and cached
+/// when missing or stale). Progress goes to stderr.
+pub fn load_or_build(path: Option<&Path>) -> anyhow::Result<Model> {
+    if let Some(path) = path {
+        return read_model(path);
+    }
+    let digest = universal_digest();
+    let dir = cache_dir();
+    let cached = dir.join(format!("universal-{}.safetensors", &digest[..16]));
+    if cached.exists() {
+        match read_model(&cached) {
+            Ok(model) => return Ok(model),
+            Err(e) => eprintln!("[tvm] the cached model is unusable ({e:#}); rebuilding it"),
+        }
+    }
+    eprintln!(
+        "[tvm] building the universal model (cached in {})",
+        dir.display()
+    );
+    let (model, _) = build_universal()?;
+    let file = model.to_file()?;
+    let written = std::fs::create_dir_all(&dir)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| file.write_atomically(&cached).map_err(anyhow::Error::from));
+    if let Err(e) = written {
+        eprintln!(
+            "[tvm] could not cache the model in {}: {e:#}",
+            dir.display()
+        );
+    }
+    Ok(model)
+}
+
+pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
+    let start = Instant::now();
+    let (model, info) = build_universal()?;
+    let file = model.to_file()?;
+    file.write_atomically(&args.output)
+        .with_context(|| format!("writing {}", args.output.display()))?;
+    let seconds = start.elapsed().as_secs_f64();
+    let size = std::fs::metadata(&args.output)
+        .map(|m| m.len())
+        .unwrap_or(0);
+    if args.json {
+        let mut v = figures(&model, Some(seconds));
+        v["file"] = serde_json::json!(args.output.display().to_string());
+        v["file_bytes"] = serde_json::json!(size);
+        println!("{v:#}");
+    } else {
+        let l = &model.layout;
+        println!(
+            "wrote {} ({} bytes) in {seconds:.2} s",
+            args.output.display(),
+            size
+        );
+        println!(
+            "universal model: d_model {}, {} layers, {} heads (at most {} per layer), d_ffn {}, {} non-zero weights",
+            l.d_model,
+            l.layers.len(),
+            l.total_heads(),
+            l.max_heads(),
+            l.d_ffn(),
+            model.nonzero()
+        );
+        println!(
+            "  plan: {} dimensions, {} heads; schedule: {} layers",
+            info.plan.dims.len(),
+            info.plan.heads.len(),
+            info.stats.layers
+        );
+        println!("  graph digest {}", model.graph_digest);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One engine run's result and figures.
+pub struct EngineOutcome {
+    /// The run (or why it stopped).
+    pub run: Result<transformer::TransformerRun, RunError>,
+    /// Seconds generating (prefix included).
+    pub seconds: f64,
+    /// Peak heap growth during the run, bytes.
+    pub peak_bytes: u64,
+}
+
+/// Runs a prefix through an engine of scalar type `S`.
+pub fn run_engine<S: Scalar>(
+    model: &Model,
+    prefix: &[tvm_dsl::token::Token],
+    fuel: u64,
+) -> anyhow::Result<EngineOutcome> {
+    let mut engine = Transformer::<S>::new(model).context("loading the model into the engine")?;
+    let base = memory::reset_peak();
+    let start = Instant::now();
+    let run = transformer::run(&mut engine, prefix, fuel, |_| {});
+    let seconds = start.elapsed().as_secs_f64();
+    let peak_bytes = memory::peak().saturating_sub(base);
+    Ok(EngineOutcome {
+        run,
+        seconds,
+        peak_bytes,
+    })
+}
+
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let RunArgs {
+        target: args,
+        engine,
+        model,
+    } = args;
+    let loaded = source::load(&args.program, args.args.as_deref())?;
+    let model = load_or_build(model.as_deref())?;
+    let prefix = loaded.program.prefix_tokens(&loaded.input);
+    let outcome = match engine {
+        EngineKind::Float => run_engine::<f64>(&model, &prefix, args.fuel)?,
+        EngineKind::Exact => run_engine::<Q>(&model, &prefix, args.fuel)?,
+    };
+    let name = match engine {
+        EngineKind::Float => f64::NAME,
+        EngineKind::Exact => Q::NAME,
+    };
+    let run = match outcome.run {
+        Ok(run) => run,
+        Err(RunError::OutOfFuel { steps }) => {
+            eprintln!("error: out of fuel after {steps} steps (raise it with --fuel)");
+            return Ok(ExitCode::from(exit::FUEL));
+        }
+        Err(e) => return Err(e).context(format!("running the {name} transformer")),
+    };
+    if let Some(path) = &args.trace {
+        let text = loaded.program.prefix_text(&loaded.input);
+        files::write_with(path, |file| {
+            use std::io::Write as _;
+            file.write_all(text.as_bytes())?;
+            let mut sink = TextTrace::new(std::io::BufWriter::new(file));
+            for &token in &run.trace {
+                reference::TraceSink::token(&mut sink, token);
+            }
+            sink.finish().map(drop)
+        })
+        .with_context(|| format!("writing the trace to {}", path.display()))?;
+    }
+    let output = output_of(&run.trace);
+    write_program_output(&output)?;
+    let tokens = prefix.len() as u64 + run.trace.len() as u64;
+    let rate = tokens as f64 / outcome.seconds.max(1e-9);
+    let per_token = outcome.peak_bytes as f64 / (run.trace.len().max(1)) as f64;
+    let ending = ending_of(&run.trace, run.halt_code);
+    if args.json {
+        let summary = serde_json::json!({
+            "program": args.program,
+            "engine": name,
+            "steps": run.steps,
+            "prefix_tokens": prefix.len(),
+            "trace_tokens": run.trace.len(),
+            "tokens": tokens,
+            "seconds": outcome.seconds,
+            "tokens_per_second": rate,
+            "peak_heap_bytes": outcome.peak_bytes,
+            "bytes_per_generated_token": per_token,
+            "hull_points": run.hull_points,
+            "exit_status": match &ending { Ending::Exit(s) => Some(*s), _ => None },
+            "error": match &ending {
+                Ending::Exit(_) => None,
+                Ending::Trap(t) => Some(format!("trap: {t}")),
+                Ending::Failed(m) => Some(m.clone()),
+            },
+        });
+        eprintln!("{summary:#}");
+    } else {
+        eprintln!(
+            "[tvm run {name}] {} steps, {} tokens ({} prefix + {} trace), {:.3} s, {:.0} tokens/s, peak heap +{} bytes ({:.1} bytes per generated token)",
+            run.steps,
+            tokens,
+            prefix.len(),
+            run.trace.len(),
+            outcome.seconds,
+            rate,
+            outcome.peak_bytes,
+            per_token
+        );
+    }
+    match ending {
+        Ending::Exit(status) => {
+            if !args.json {
+                eprintln!("[tvm run {name}] exit status {status}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Ending::Trap(trap) => {
+            eprintln!("error: trap: {trap}");
+            Ok(ExitCode::from(exit::TRAP))
+        }
+        Ending::Failed(message) => {
+            anyhow::bail!("the transformer's trace is malformed: {message}")
+        }
+    }
+}
