@@ -1,6 +1,6 @@
 //! [`Q`]: exact rationals with a machine-integer fast path.
 //!
-//! Values that are integers fitting an `i64` are held as such; anything
+//! Values that are integers fitting an `i128` are held as such; anything
 //! else (a fraction, or an integer an operation overflowed) as a
 //! `BigRational`. Every operation is exact; results are normalised back to
 //! the integer form whenever they are integers that fit. No floating point.
@@ -18,15 +18,36 @@ use crate::hull::Coord;
 #[derive(Clone)]
 pub enum Q {
     /// An integer.
-    Int(i64),
-    /// Any rational (never an `i64`-sized integer: those are `Int`).
+    Int(i128),
+    /// `num / den` in lowest terms with `den > 1` (what a mean head makes).
+    Ratio(i128, i128),
+    /// Any other rational (never one the variants above can hold).
     Big(Box<BigRational>),
+}
+
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// `num / den` normalised, if machine integers hold it (`den > 0`).
+fn small(num: i128, den: i128) -> Option<Q> {
+    if den <= 0 {
+        return None;
+    }
+    let g = gcd(num.unsigned_abs(), den.unsigned_abs());
+    let g = i128::try_from(g).ok()?;
+    let (n, d) = (num / g, den / g);
+    Some(if d == 1 { Q::Int(n) } else { Q::Ratio(n, d) })
 }
 
 impl fmt::Debug for Q {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Q::Int(v) => write!(f, "{v}"),
+            Q::Ratio(n, d) => write!(f, "{n}/{d}"),
             Q::Big(r) => write!(f, "{r}"),
         }
     }
@@ -44,19 +65,12 @@ impl Q {
 
     /// From a rational, normalised.
     pub fn from_rational(r: &BigRational) -> Q {
-        if r.is_integer()
-            && let Some(v) = r.to_integer().to_i64()
-        {
-            return Q::Int(v);
-        }
-        Q::Big(Box::new(r.clone()))
+        Q::from_big(r.clone())
     }
 
     fn from_big(r: BigRational) -> Q {
-        if r.is_integer()
-            && let Some(v) = r.to_integer().to_i64()
-        {
-            return Q::Int(v);
+        if let (Some(n), Some(d)) = (r.numer().to_i128(), r.denom().to_i128()) {
+            return if d == 1 { Q::Int(n) } else { Q::Ratio(n, d) };
         }
         Q::Big(Box::new(r))
     }
@@ -65,6 +79,7 @@ impl Q {
     pub fn to_rational(&self) -> BigRational {
         match self {
             Q::Int(v) => BigRational::from_integer(BigInt::from(*v)),
+            Q::Ratio(n, d) => BigRational::new_raw(BigInt::from(*n), BigInt::from(*d)),
             Q::Big(r) => (**r).clone(),
         }
     }
@@ -72,19 +87,23 @@ impl Q {
     /// The value if it is an integer that fits an `i64`.
     pub fn to_i64(&self) -> Option<i64> {
         match self {
-            Q::Int(v) => Some(*v),
-            Q::Big(_) => None,
+            Q::Int(v) => i64::try_from(*v).ok(),
+            Q::Ratio(..) | Q::Big(_) => None,
         }
     }
 
     /// `self + rhs`.
     pub fn plus(&self, rhs: &Q) -> Q {
-        if let (Q::Int(a), Q::Int(b)) = (self, rhs)
-            && let Some(v) = a.checked_add(*b)
-        {
-            return Q::Int(v);
-        }
-        Q::from_big(self.to_rational() + rhs.to_rational())
+        let fast = match (self, rhs) {
+            (Q::Int(a), Q::Int(b)) => a.checked_add(*b).map(Q::Int),
+            // n/d + c = (n + c·d)/d, still in lowest terms.
+            (Q::Ratio(n, d), Q::Int(c)) | (Q::Int(c), Q::Ratio(n, d)) => c
+                .checked_mul(*d)
+                .and_then(|x| x.checked_add(*n))
+                .map(|x| Q::Ratio(x, *d)),
+            _ => None,
+        };
+        fast.unwrap_or_else(|| Q::from_big(self.to_rational() + rhs.to_rational()))
     }
 
     /// `self · rhs`.
@@ -95,6 +114,13 @@ impl Q {
                 Some(v) => Q::Int(v),
                 None => Q::from_big(self.to_rational() * rhs.to_rational()),
             },
+            (Q::Ratio(n, d), Q::Int(c)) | (Q::Int(c), Q::Ratio(n, d)) => {
+                // n/d · c = n·(c/g) / (d/g), g = gcd(c, d).
+                let fast = i128::try_from(gcd(c.unsigned_abs(), d.unsigned_abs()))
+                    .ok()
+                    .and_then(|g| n.checked_mul(c / g).and_then(|x| small(x, d / g)));
+                fast.unwrap_or_else(|| Q::from_big(self.to_rational() * rhs.to_rational()))
+            }
             _ => Q::from_big(self.to_rational() * rhs.to_rational()),
         }
     }
@@ -102,11 +128,9 @@ impl Q {
     /// `self / n` for a positive count.
     pub fn divided_by(&self, n: u64) -> Q {
         if let Q::Int(a) = self
-            && let Ok(n) = i64::try_from(n)
-            && n != 0
-            && a % n == 0
+            && let Some(q) = small(*a, i128::from(n))
         {
-            return Q::Int(a / n);
+            return q;
         }
         Q::from_big(self.to_rational() / BigRational::from_integer(BigInt::from(n)))
     }
@@ -114,7 +138,7 @@ impl Q {
     /// Whether `self > 0`.
     pub fn is_positive(&self) -> bool {
         match self {
-            Q::Int(v) => *v > 0,
+            Q::Int(v) | Q::Ratio(v, _) => *v > 0,
             Q::Big(r) => r.is_positive(),
         }
     }
@@ -132,6 +156,11 @@ impl Q {
     fn cmp_exact(&self, rhs: &Q) -> Ordering {
         match (self, rhs) {
             (Q::Int(a), Q::Int(b)) => a.cmp(b),
+            (Q::Ratio(n, d), Q::Int(c)) => match c.checked_mul(*d) {
+                Some(x) => n.cmp(&x),
+                None => self.to_rational().cmp(&rhs.to_rational()),
+            },
+            (Q::Int(_), Q::Ratio(..)) => rhs.cmp_exact(self).reverse(),
             _ => self.to_rational().cmp(&rhs.to_rational()),
         }
     }
@@ -180,6 +209,10 @@ impl Coord for Q {
                 Some(n) => Q::Int(n),
                 None => Q::from_big(-self.to_rational()),
             },
+            Q::Ratio(n, d) => match n.checked_neg() {
+                Some(m) => Q::Ratio(m, *d),
+                None => Q::from_big(-self.to_rational()),
+            },
             Q::Big(r) => Q::from_big(-(**r).clone()),
         }
     }
@@ -196,7 +229,7 @@ impl Default for Q {
 
 impl From<i64> for Q {
     fn from(v: i64) -> Q {
-        Q::Int(v)
+        Q::Int(i128::from(v))
     }
 }
 
@@ -211,8 +244,8 @@ mod tests {
 
     proptest! {
         #[test]
-        fn agrees_with_big_rationals(a in any::<i64>(), b in any::<i64>(), d in 1i64..1000) {
-            let (x, y) = (Q::Int(a), Q::from_rational(&r(b, d)));
+        fn agrees_with_big_rationals(a in any::<i64>(), b in any::<i64>(), d in 1i64..1000, e in 1u64..1000) {
+            let (x, y) = (Q::from(a), Q::from_rational(&r(b, d)));
             let (rx, ry) = (r(a, 1), r(b, d));
             prop_assert_eq!(x.plus(&y).to_rational(), &rx + &ry);
             prop_assert_eq!(x.times(&y).to_rational(), &rx * &ry);
@@ -220,17 +253,30 @@ mod tests {
             prop_assert_eq!(Coord::neg(&x).to_rational(), -rx.clone());
             prop_assert_eq!(x.cmp(&y), rx.cmp(&ry));
             prop_assert_eq!(x.divided_by(d as u64).to_rational(), &rx / r(d, 1));
+            // Small fractions against integers and each other.
+            let f = x.divided_by(e);
+            let rf = &rx / r(e as i64, 1);
+            prop_assert_eq!(f.plus(&y).to_rational(), &rf + &ry);
+            prop_assert_eq!(f.times(&y).to_rational(), &rf * &ry);
+            prop_assert_eq!(f.times(&Q::from(e as i64)).to_rational(), rx.clone());
+            prop_assert_eq!(f.cmp(&y), rf.cmp(&ry));
+            prop_assert_eq!(y.cmp(&f), ry.cmp(&rf));
+            prop_assert_eq!(Coord::neg(&f).to_rational(), -rf.clone());
+            prop_assert_eq!(f.is_positive(), rf > r(0, 1));
             // Integers that fit are always held as such.
             let sum = x.plus(&y);
-            prop_assert_eq!(sum.to_i64().is_some(), (&rx + &ry).is_integer() && (&rx + &ry).to_integer().to_i64().is_some());
+            prop_assert_eq!(matches!(sum, Q::Int(_)), (&rx + &ry).is_integer() && (&rx + &ry).to_integer().to_i128().is_some());
         }
     }
 
     #[test]
     fn overflow_goes_big_and_comes_back() {
-        let big = Q::Int(i64::MAX).plus(&Q::Int(1));
+        let big = Q::Int(i128::MAX).plus(&Q::Int(1));
         assert!(matches!(big, Q::Big(_)));
-        assert_eq!(big.plus(&Q::Int(-1)), Q::Int(i64::MAX));
+        assert_eq!(big.plus(&Q::Int(-1)), Q::Int(i128::MAX));
         assert!(matches!(big.plus(&Q::Int(-1)), Q::Int(_)));
+        let wide = Q::from(i64::MAX).times(&Q::from(i64::MAX));
+        assert!(matches!(wide, Q::Int(_)));
+        assert_eq!(wide.to_i64(), None);
     }
 }

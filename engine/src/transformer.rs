@@ -85,7 +85,7 @@ impl Scalar for Q {
         Q::from_rational(exact)
     }
     fn from_i64(v: i64) -> Self {
-        Q::Int(v)
+        Q::from(v)
     }
     fn positive(&self) -> bool {
         self.is_positive()
@@ -96,10 +96,27 @@ impl Scalar for Q {
     fn integer(&self) -> Option<i64> {
         self.to_i64()
     }
+    #[inline]
     fn add_product(&mut self, rhs: &Self, c: &Self) {
+        if let (Q::Int(acc), Q::Int(x), Q::Int(w)) = (&mut *self, rhs, c) {
+            if *x == 0 {
+                return;
+            }
+            if let Some(sum) = x.checked_mul(*w).and_then(|p| acc.checked_add(p)) {
+                *acc = sum;
+                return;
+            }
+        }
         *self = self.plus(&rhs.times(c));
     }
+    #[inline]
     fn add_assign(&mut self, rhs: &Self) {
+        if let (Q::Int(acc), Q::Int(x)) = (&mut *self, rhs)
+            && let Some(sum) = acc.checked_add(*x)
+        {
+            *acc = sum;
+            return;
+        }
         *self = self.plus(rhs);
     }
 }
