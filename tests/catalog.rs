@@ -5,7 +5,10 @@
 //! - the reference machine against the manifest (outputs built natively);
 //! - the machine graph (exact evaluator) against the reference machine:
 //!   identical traces, token for token — for every program but the long
-//!   ones (sudoku's figure is reported from `tvm catalog run --engine eval`).
+//!   ones (sudoku's figure is reported from `tvm catalog run --engine eval`);
+//! - the transformer (the universal model's weights) against the reference
+//!   machine: the exact engine on every program but the long ones, the float
+//!   engine on every program, sudoku included — identical traces.
 
 use tvm_catalog::runner::{self, Ending, Engine, Options};
 use tvm_catalog::{Manifest, Program, Trap};
@@ -75,15 +78,18 @@ fn every_catalog_program_gives_its_expected_output_on_the_reference_machine() {
     }
 }
 
-#[test]
-fn the_machine_graph_reproduces_every_reference_trace() {
-    let manifest = manifest();
-    let graph = tvm_dsl::machine::universal();
+/// Runs `programs` through `engines` (two threads) and returns every
+/// program whose report is not ok or whose traces differ.
+fn through_engines(
+    programs: &[&Program],
+    engines: &[Engine],
+    graph: Option<&tvm_dsl::graph::Graph>,
+    model: Option<&tvm_weights::model::Model>,
+) -> Vec<String> {
     let options = Options {
-        engines: vec![Engine::Eval],
+        engines: engines.to_vec(),
         fuel: FUEL,
     };
-    let programs: Vec<&Program> = manifest.iter().filter(|p| !p.is_long()).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failures = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -92,26 +98,49 @@ fn the_machine_graph_reproduces_every_reference_trace() {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(entry) = programs.get(i) else { break };
-                    let report =
-                        runner::check(entry, &options, Some(&graph), None).expect("builds");
-                    if !report.ok() {
-                        failures.lock().expect("lock").push(format!(
-                            "{}: {:?}",
-                            entry.name(),
-                            report.problems
-                        ));
+                    let report = runner::check(entry, &options, graph, model).expect("builds");
+                    let mut problems = report.problems.clone();
+                    if report.runs.len() != engines.len() + 1 {
+                        problems.push(format!("{} runs", report.runs.len()));
                     }
-                    assert_eq!(report.runs.len(), 2);
-                    assert_eq!(
-                        report.runs[0].trace,
-                        report.runs[1].trace,
-                        "{}",
-                        entry.name()
-                    );
+                    for run in &report.runs[1..] {
+                        if run.trace != report.runs[0].trace {
+                            problems.push(format!("{}: trace differs", run.engine.name()));
+                        }
+                    }
+                    if !report.ok() || !problems.is_empty() {
+                        failures
+                            .lock()
+                            .expect("lock")
+                            .push(format!("{}: {problems:?}", entry.name()));
+                    }
                 }
             });
         }
     });
-    let failures = failures.into_inner().expect("lock");
+    failures.into_inner().expect("lock")
+}
+
+#[test]
+fn the_machine_graph_reproduces_every_reference_trace() {
+    let manifest = manifest();
+    let graph = tvm_dsl::machine::universal();
+    let programs: Vec<&Program> = manifest.iter().filter(|p| !p.is_long()).collect();
+    let failures = through_engines(&programs, &[Engine::Eval], Some(&graph), None);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn the_transformer_reproduces_every_reference_trace() {
+    let manifest = manifest();
+    let graph = tvm_dsl::machine::universal();
+    let (model, _) = tvm_weights::model::Model::build(&graph).expect("the universal model builds");
+    // The float engine on everything, sudoku included.
+    let all: Vec<&Program> = manifest.iter().collect();
+    let failures = through_engines(&all, &[Engine::Float], None, Some(&model));
+    assert!(failures.is_empty(), "{failures:#?}");
+    // The exact engine on everything but the long programs.
+    let short: Vec<&Program> = manifest.iter().filter(|p| !p.is_long()).collect();
+    let failures = through_engines(&short, &[Engine::Exact], None, Some(&model));
     assert!(failures.is_empty(), "{failures:#?}");
 }

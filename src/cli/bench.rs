@@ -31,6 +31,12 @@ enum Engine {
     /// The reference machine: trace tokens generated into memory, and
     /// counted only.
     Reference,
+    /// The float transformer (the cached universal model): tokens per
+    /// second (prefix and trace, as the engine processes both) and peak heap
+    /// growth per generated token.
+    Float,
+    /// The exact transformer, likewise (slow: use a short program).
+    Exact,
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -39,7 +45,11 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let Engine::Reference = args.engine;
+    match args.engine {
+        Engine::Reference => {}
+        Engine::Float => return transformer::<f64>(&args),
+        Engine::Exact => return transformer::<tvm_engine::exact::Q>(&args),
+    }
     let loaded = source::load(&args.program, args.args.as_deref())?;
     let repeat = args.repeat.max(1);
     let mut trace_times = Vec::new();
@@ -98,6 +108,57 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             count_s,
             count_rate / 1e6
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the program `repeat` times through a transformer engine and reports
+/// the median speed and the largest peak heap growth per generated token.
+fn transformer<S: tvm_engine::transformer::Scalar>(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let loaded = source::load(&args.program, args.args.as_deref())?;
+    let model = crate::cli::model::load_or_build(None)?;
+    let prefix = loaded.program.prefix_tokens(&loaded.input);
+    let repeat = args.repeat.max(1);
+    let mut times = Vec::new();
+    let mut per_token: f64 = 0.0;
+    let mut peak = 0;
+    let (mut tokens, mut generated, mut steps) = (0, 0, 0);
+    for _ in 0..repeat {
+        let outcome = crate::cli::model::run_engine::<S>(&model, &prefix, DEFAULT_FUEL)?;
+        let run = outcome
+            .run
+            .map_err(|e| anyhow::anyhow!("the benchmark program failed: {e}"))?;
+        times.push(outcome.seconds);
+        generated = run.trace.len();
+        tokens = prefix.len() + generated;
+        steps = run.steps;
+        peak = peak.max(outcome.peak_bytes);
+        per_token = per_token.max(outcome.peak_bytes as f64 / generated.max(1) as f64);
+    }
+    let seconds = median(times);
+    let rate = tokens as f64 / seconds;
+    if args.json {
+        let summary = serde_json::json!({
+            "engine": S::NAME,
+            "program": args.program,
+            "steps": steps,
+            "tokens": tokens,
+            "generated_tokens": generated,
+            "repeat": repeat,
+            "seconds": seconds,
+            "tokens_per_second": rate,
+            "peak_heap_bytes": peak,
+            "bytes_per_generated_token": per_token,
+        });
+        println!("{summary:#}");
+    } else {
+        println!(
+            "{} transformer on {} ({steps} steps, {tokens} tokens, {generated} generated), median of {repeat}:",
+            S::NAME,
+            args.program
+        );
+        println!("  {seconds:>8.3} s  {:>9.0} tokens/s", rate);
+        println!("  peak heap growth {peak} bytes = {per_token:.1} bytes per generated token");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -292,6 +292,7 @@ impl Model {
         let slot = &schedule.slot;
         let time = &schedule.time;
         let cleared = schedule.cleared(plan);
+        let clearing = schedule.clearing_neurons(plan);
         let mut tensors = BTreeMap::new();
 
         // Embedding.
@@ -388,7 +389,7 @@ impl Model {
             }
 
             // FFN: the units' neurons, then one clearing neuron per
-            // dimension whose slot frees here.
+            // dimension whose slot frees here for a later occupant.
             struct Row<'a> {
                 coef: Rational,
                 a: &'a Expr,
@@ -414,7 +415,7 @@ impl Model {
                 }
             }
             let clears: Vec<usize> = (0..plan.dims.len())
-                .filter(|&i| cleared[i] == t_ffn)
+                .filter(|&i| clearing[i] == Some(t_ffn))
                 .collect();
             for &i in &clears {
                 clear_values.push(Expr::dim(Dim(i as u32)));

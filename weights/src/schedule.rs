@@ -17,8 +17,8 @@
 //!
 //! A dimension occupies one residual slot from its time until it is
 //! *cleared*: the first FFN at or after its last read subtracts it (one
-//! neuron, `relu(1)·(−x)`), after which later sublayers may write a new
-//! dimension there. Outputs are read after the last layer and never
+//! neuron, `relu(1)·(−x)`, only if a later dimension reuses the slot),
+//! after which later sublayers may write a new dimension there. Outputs are read after the last layer and never
 //! cleared. `d_model` is the number of slots.
 //!
 //! [`Schedule::greedy`] is deterministic: as-soon-as-possible times (fewest
@@ -132,7 +132,7 @@ pub struct Stats {
     /// Heads per layer.
     pub heads: Vec<u32>,
     /// FFN neurons per layer: the units' neurons plus one per dimension
-    /// cleared.
+    /// cleared for a later occupant of its slot.
     pub neurons: Vec<u32>,
 }
 
@@ -184,6 +184,28 @@ impl Schedule {
     /// (`u32::MAX` for outputs).
     pub fn cleared(&self, plan: &Plan) -> Vec<u32> {
         cleared_times(plan, &self.time)
+    }
+
+    /// For each dimension, the FFN time at which a neuron must subtract it:
+    /// its clearing time, but only when a later dimension reuses its slot
+    /// (a dead value in a slot nobody writes again harms nothing).
+    pub fn clearing_neurons(&self, plan: &Plan) -> Vec<Option<u32>> {
+        let cleared = self.cleared(plan);
+        // The latest write time per slot.
+        let mut last_write: Vec<u32> = Vec::new();
+        for (i, &s) in self.slot.iter().enumerate() {
+            let s = s as usize;
+            if last_write.len() <= s {
+                last_write.resize(s + 1, 0);
+            }
+            last_write[s] = last_write[s].max(self.time[i]);
+        }
+        (0..self.time.len())
+            .map(|i| {
+                let c = cleared[i];
+                (c != u32::MAX && last_write[self.slot[i] as usize] > c).then_some(c)
+            })
+            .collect()
     }
 
     /// Checks phases, dependencies, heads and slot sharing.
@@ -280,8 +302,8 @@ impl Schedule {
                 _ => {}
             }
         }
-        for &c in &self.cleared(plan) {
-            if c != u32::MAX && c >= 2 && (c as usize - 2) / 2 < neurons.len() {
+        for c in self.clearing_neurons(plan).into_iter().flatten() {
+            if c >= 2 && (c as usize - 2) / 2 < neurons.len() {
                 neurons[(c as usize - 2) / 2] += 1;
             }
         }
