@@ -2,6 +2,7 @@
 //! transformer), and the cached universal model they share.
 
 use anyhow::Context as _;
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -41,8 +42,8 @@ pub struct RunArgs {
     /// The engine.
     #[arg(long, value_enum, default_value_t = EngineKind::Float)]
     engine: EngineKind,
-    /// A model file from `tvm build` (default: the cached universal model,
-    /// built on first use).
+    /// A model file from `tvm build` (default: the universal model, built
+    /// in memory).
     #[arg(long)]
     model: Option<PathBuf>,
 }
@@ -75,19 +76,6 @@ fn universal_digest() -> String {
     digest(graph_text(&tvm_dsl::machine::universal()).as_bytes())
 }
 
-fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("TVM_CACHE_DIR") {
-        return PathBuf::from(dir);
-    }
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
-        return PathBuf::from(dir).join("tvm");
-    }
-    if let Some(home) = std::env::var_os("HOME") {
-        return PathBuf::from(home).join(".cache").join("tvm");
-    }
-    std::env::temp_dir().join("tvm-cache")
-}
-
 /// Reads a model file, checked against the universal graph's digest.
 pub fn read_model(path: &Path) -> anyhow::Result<Model> {
     let file = ModelFile::read(path, &Expect::graph(universal_digest()))
@@ -95,37 +83,14 @@ pub fn read_model(path: &Path) -> anyhow::Result<Model> {
     Model::from_file(&file).with_context(|| format!("loading the model {}", path.display()))
 }
 
-/// The model at `path`, or the cached universal model (built and cached
-/// when missing or stale). Progress goes to stderr.
+/// The model at `path`, or the universal model built now (in about a
+/// tenth of a second: there is nothing worth caching, and a cache could go
+/// stale when the weight construction changes but the graph does not).
 pub fn load_or_build(path: Option<&Path>) -> anyhow::Result<Model> {
-    if let Some(path) = path {
-        return read_model(path);
+    match path {
+        Some(path) => read_model(path),
+        None => Ok(build_universal()?.0),
     }
-    let digest = universal_digest();
-    let dir = cache_dir();
-    let cached = dir.join(format!("universal-{}.safetensors", &digest[..16]));
-    if cached.exists() {
-        match read_model(&cached) {
-            Ok(model) => return Ok(model),
-            Err(e) => eprintln!("[tvm] the cached model is unusable ({e:#}); rebuilding it"),
-        }
-    }
-    eprintln!(
-        "[tvm] building the universal model (cached in {})",
-        dir.display()
-    );
-    let (model, _) = build_universal()?;
-    let file = model.to_file()?;
-    let written = std::fs::create_dir_all(&dir)
-        .map_err(anyhow::Error::from)
-        .and_then(|()| file.write_atomically(&cached).map_err(anyhow::Error::from));
-    if let Err(e) = written {
-        eprintln!(
-            "[tvm] could not cache the model in {}: {e:#}",
-            dir.display()
-        );
-    }
-    Ok(model)
 }
 
 pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
@@ -189,7 +154,21 @@ pub fn run_engine<S: Scalar>(
     let mut engine = Transformer::<S>::new(model).context("loading the model into the engine")?;
     let base = memory::reset_peak();
     let start = Instant::now();
-    let run = transformer::run(&mut engine, prefix, fuel, |_| {});
+    let progress = std::io::stderr().is_terminal();
+    let mut generated = 0u64;
+    let run = transformer::run(&mut engine, prefix, fuel, |_| {
+        generated += 1;
+        if progress && generated.is_multiple_of(1 << 16) {
+            let rate = generated as f64 / start.elapsed().as_secs_f64().max(1e-9);
+            eprint!(
+                "\r[tvm run {}] {generated} tokens generated, {rate:.0} tokens/s ",
+                S::NAME
+            );
+        }
+    });
+    if progress && generated >= 1 << 16 {
+        eprint!("\r{:<70}\r", "");
+    }
     let seconds = start.elapsed().as_secs_f64();
     let peak_bytes = memory::peak().saturating_sub(base);
     Ok(EngineOutcome {
