@@ -6,8 +6,8 @@
 //! - the machine graph (exact evaluator) against the reference machine:
 //!   identical traces, token for token — for every program but the long
 //!   ones (sudoku's figure is reported from `tvm catalog run --engine eval`);
-//! - the transformer (the universal model's weights) against the reference
-//!   machine: the exact engine on every program but the long ones, the float
+//! - the transformer (the universal model's weights, MILP schedule) against
+//!   the reference machine: the exact engine on every program but the long ones, the float
 //!   engine on every program, sudoku included — identical traces.
 
 use tvm_catalog::runner::{self, Ending, Engine, Options};
@@ -134,7 +134,10 @@ fn the_machine_graph_reproduces_every_reference_trace() {
 fn the_transformer_reproduces_every_reference_trace() {
     let manifest = manifest();
     let graph = tvm_dsl::machine::universal();
-    let (model, _) = tvm_weights::model::Model::build(&graph).expect("the universal model builds");
+    // The model `tvm build` and `tvm run` use: the MILP schedule.
+    let scheduler = tvm_weights::model::Scheduler::Milp(Default::default());
+    let (model, _) = tvm_weights::model::Model::build_with(&graph, &scheduler)
+        .expect("the universal model builds");
     // The float engine on everything, sudoku included.
     let all: Vec<&Program> = manifest.iter().collect();
     let failures = through_engines(&all, &[Engine::Float], None, Some(&model));

@@ -410,7 +410,9 @@ impl<S: Scalar> Transformer<S> {
         }
 
         // Running sums: checked to be exactly `relu(position + 1) · mean`
-        // where `mean` is read from the head's only output slot.
+        // where `mean` is read from the head's only output slot, in the
+        // head's layer or later (the schedule keeps the slot until its last
+        // reader, the neuron).
         if S::RUNNING_SUMS {
             for rs in &layout.running_sums {
                 let (hl, h, nl, n) = (
@@ -448,9 +450,9 @@ impl<S: Scalar> Transformer<S> {
                     layers[hl].stores.get(store),
                     Some(Store::Mean { value, .. }) if value[1].is_empty()
                 );
-                if !(gate_ok && value_ok && mean_of_head && (nl == hl)) {
+                if !(gate_ok && value_ok && mean_of_head && nl >= hl) {
                     return Err(err(format!(
-                        "running sum {rs:?}: the neuron is not relu(position + 1) · mean of its head in the same layer"
+                        "running sum {rs:?}: the neuron is not relu(position + 1) · mean of its head"
                     )));
                 }
                 layers[nl].neurons[n].running = Some((hl, store));
@@ -533,7 +535,8 @@ impl<S: Scalar> Transformer<S> {
         }
         for li in 0..self.layers.len() {
             // Attention: every store sees this position first (j ≤ i).
-            let layer = &mut self.layers[li];
+            let (before, rest) = self.layers.split_at_mut(li);
+            let layer = &mut rest[0];
             for store in &mut layer.stores {
                 match store {
                     Store::Hull { hull, key, value } => {
@@ -598,10 +601,17 @@ impl<S: Scalar> Transformer<S> {
             self.scratch.clear();
             for n in &layer.neurons {
                 let h = match n.running {
-                    Some((_, store)) => match &layer.stores[store] {
-                        Store::Mean { sum, .. } => sum[0].clone(),
-                        Store::Hull { .. } => S::zero(),
-                    },
+                    Some((hl, store)) => {
+                        let stores = if hl == li {
+                            &layer.stores
+                        } else {
+                            &before[hl].stores
+                        };
+                        match &stores[store] {
+                            Store::Mean { sum, .. } => sum[0].clone(),
+                            Store::Hull { .. } => S::zero(),
+                        }
+                    }
                     None => {
                         let g = n.gate.eval(x);
                         if g.positive() {

@@ -31,7 +31,7 @@ enum Engine {
     /// The reference machine: trace tokens generated into memory, and
     /// counted only.
     Reference,
-    /// The float transformer (the universal model): tokens per
+    /// The float transformer (the cached universal model): tokens per
     /// second (prefix and trace, as the engine processes both) and peak heap
     /// growth per generated token.
     Float,

@@ -31,8 +31,8 @@ struct RunArgs {
     /// reference trace token for token.
     #[arg(long = "engine", value_enum)]
     engines: Vec<EngineArg>,
-    /// The model for the transformer engines (default: the universal
-    /// model, built in memory).
+    /// The model for the transformer engines (default: the cached
+    /// universal model, built on first use).
     #[arg(long)]
     model: Option<std::path::PathBuf>,
     /// Only these programs (repeatable).

@@ -11,7 +11,8 @@ use tvm_catalog::runner::{Ending, ending_of, output_of};
 use tvm_engine::exact::Q;
 use tvm_engine::reference::{self, TextTrace};
 use tvm_engine::transformer::{self, RunError, Scalar, Transformer};
-use tvm_weights::model::{BuildInfo, Model, graph_text};
+use tvm_weights::milp::MilpOptions;
+use tvm_weights::model::{BuildInfo, Model, Scheduler, graph_text};
 use tvm_weights::model_file::{Expect, ModelFile, digest};
 
 use super::{RunTarget, exit, files, memory, source, write_program_output};
@@ -21,9 +22,63 @@ pub struct BuildArgs {
     /// Where to write the model (safetensors; written atomically).
     #[arg(short, long, default_value = "model.safetensors")]
     output: PathBuf,
+    #[command(flatten)]
+    schedule: ScheduleArgs,
     /// Print the model's figures as JSON on stdout.
     #[arg(long)]
     json: bool,
+}
+
+/// How the layers and slots are chosen.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ScheduleArgs {
+    /// `milp` minimises d_model with HiGHS (about 10 s, deterministic: the
+    /// root node only); `greedy` is instant and wider.
+    #[arg(long, value_enum, default_value_t = SchedulerKind::Milp)]
+    scheduler: SchedulerKind,
+    /// Layers the MILP may use (default: as few as the greedy needs).
+    #[arg(long)]
+    layers: Option<u32>,
+    /// The MILP's time limit in seconds.
+    #[arg(long, default_value_t = 60)]
+    time_limit: u64,
+    /// Branch-and-bound nodes the MILP may explore (0: no limit, stopped by
+    /// the time limit only, which makes the result depend on the machine).
+    #[arg(long, default_value_t = 1)]
+    nodes: u32,
+}
+
+/// The scheduler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchedulerKind {
+    /// The MILP (HiGHS).
+    Milp,
+    /// As soon as possible.
+    Greedy,
+}
+
+impl ScheduleArgs {
+    fn scheduler(&self) -> Scheduler {
+        match self.scheduler {
+            SchedulerKind::Greedy => Scheduler::Greedy,
+            SchedulerKind::Milp => Scheduler::Milp(MilpOptions {
+                layers: self.layers,
+                time_limit: std::time::Duration::from_secs(self.time_limit),
+                node_limit: (self.nodes > 0).then_some(self.nodes),
+            }),
+        }
+    }
+}
+
+impl Default for ScheduleArgs {
+    fn default() -> Self {
+        ScheduleArgs {
+            scheduler: SchedulerKind::Milp,
+            layers: None,
+            time_limit: 60,
+            nodes: 1,
+        }
+    }
 }
 
 /// Which transformer engine runs.
@@ -42,8 +97,8 @@ pub struct RunArgs {
     /// The engine.
     #[arg(long, value_enum, default_value_t = EngineKind::Float)]
     engine: EngineKind,
-    /// A model file from `tvm build` (default: the universal model, built
-    /// in memory).
+    /// A model file from `tvm build` (default: the cached universal model,
+    /// built on first use).
     #[arg(long)]
     model: Option<PathBuf>,
 }
@@ -66,9 +121,9 @@ fn figures(model: &Model, seconds: Option<f64>) -> serde_json::Value {
 }
 
 /// Builds the universal model.
-pub fn build_universal() -> anyhow::Result<(Model, BuildInfo)> {
+pub fn build_universal(scheduler: &Scheduler) -> anyhow::Result<(Model, BuildInfo)> {
     let graph = tvm_dsl::machine::universal();
-    Model::build(&graph).context("building the universal model")
+    Model::build_with(&graph, scheduler).context("building the universal model")
 }
 
 /// The digest of the universal graph.
@@ -83,19 +138,64 @@ pub fn read_model(path: &Path) -> anyhow::Result<Model> {
     Model::from_file(&file).with_context(|| format!("loading the model {}", path.display()))
 }
 
-/// The model at `path`, or the universal model built now (in about a
-/// tenth of a second: there is nothing worth caching, and a cache could go
-/// stale when the weight construction changes but the graph does not).
-pub fn load_or_build(path: Option<&Path>) -> anyhow::Result<Model> {
-    match path {
-        Some(path) => read_model(path),
-        None => Ok(build_universal()?.0),
+fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("TVM_CACHE_DIR") {
+        return PathBuf::from(dir);
     }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(dir).join("tvm");
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        return PathBuf::from(home).join(".cache").join("tvm");
+    }
+    std::env::temp_dir().join("tvm-cache")
+}
+
+/// The model at `path`, or the universal model (default schedule) from the
+/// cache — built and cached when missing. The cache file is named by the
+/// graph's digest and by a fingerprint of the sources that make the weights
+/// (`build.rs`), so a changed construction never reuses a stale file; the
+/// file's digest is checked again on load.
+pub fn load_or_build(path: Option<&Path>) -> anyhow::Result<Model> {
+    if let Some(path) = path {
+        return read_model(path);
+    }
+    let digest = universal_digest();
+    let dir = cache_dir();
+    let cached = dir.join(format!(
+        "universal-{}-{}.safetensors",
+        &digest[..12],
+        env!("TVM_MODEL_SOURCES")
+    ));
+    if cached.exists() {
+        match read_model(&cached) {
+            Ok(model) => return Ok(model),
+            Err(e) => eprintln!("[tvm] the cached model is unusable ({e:#}); rebuilding it"),
+        }
+    }
+    eprintln!(
+        "[tvm] building the universal model (MILP schedule, ~10 s; cached as {})",
+        cached.display()
+    );
+    let (model, _) = build_universal(&ScheduleArgs::default().scheduler())?;
+    let written = std::fs::create_dir_all(&dir)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| {
+            let file = model.to_file()?;
+            file.write_atomically(&cached).map_err(anyhow::Error::from)
+        });
+    if let Err(e) = written {
+        eprintln!(
+            "[tvm] could not cache the model in {}: {e:#}",
+            dir.display()
+        );
+    }
+    Ok(model)
 }
 
 pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
-    let (model, info) = build_universal()?;
+    let (model, info) = build_universal(&args.schedule.scheduler())?;
     let file = model.to_file()?;
     file.write_atomically(&args.output)
         .with_context(|| format!("writing {}", args.output.display()))?;
@@ -105,6 +205,16 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or(0);
     if args.json {
         let mut v = figures(&model, Some(seconds));
+        if let Some(m) = &info.milp {
+            v["milp"] = serde_json::json!({
+                "d_model": m.d_model,
+                "greedy_d_model": m.greedy_d_model,
+                "lower_bound": m.lower_bound,
+                "optimal": m.optimal,
+                "status": m.status,
+                "seconds": m.seconds,
+            });
+        }
         v["file"] = serde_json::json!(args.output.display().to_string());
         v["file_bytes"] = serde_json::json!(size);
         println!("{v:#}");
@@ -130,6 +240,17 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
             info.plan.heads.len(),
             info.stats.layers
         );
+        if let Some(m) = &info.milp {
+            println!(
+                "  MILP schedule: d_model {} (greedy {}, proven lower bound {}{}), {:.1} s: {}",
+                m.d_model,
+                m.greedy_d_model,
+                m.lower_bound,
+                if m.optimal { ", optimal" } else { "" },
+                m.seconds,
+                m.status
+            );
+        }
         println!("  graph digest {}", model.graph_digest);
     }
     Ok(ExitCode::SUCCESS)

@@ -39,6 +39,7 @@ use tvm_dsl::graph::{Graph, Node, Tie};
 use tvm_dsl::machine::output;
 use tvm_dsl::token::VOCAB_SIZE;
 
+use crate::milp::{MilpOptions, MilpOutcome};
 use crate::model_file::{ExactTensor, FORMAT_VERSION, Header, ModelFile, ModelFileError, digest};
 use crate::plan::{Embedding, HeadKind, Plan, PlanError, Unit};
 use crate::schedule::{Schedule, ScheduleError, Stats};
@@ -260,13 +261,40 @@ pub struct BuildInfo {
     pub schedule: Schedule,
     /// Its size figures.
     pub stats: Stats,
+    /// The MILP's report, when it chose the times.
+    pub milp: Option<MilpOutcome>,
+}
+
+/// How the schedule is found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scheduler {
+    /// As soon as possible, slots by left edge: instant.
+    Greedy,
+    /// The MILP ([`crate::milp`]), warm-started from and checked against
+    /// the greedy schedule.
+    Milp(MilpOptions),
 }
 
 impl Model {
     /// Lowers, schedules (greedy) and computes the weights of `graph`.
     pub fn build(graph: &Graph) -> Result<(Model, BuildInfo), ModelError> {
+        Model::build_with(graph, &Scheduler::Greedy)
+    }
+
+    /// Lowers, schedules with `scheduler` and computes the weights.
+    pub fn build_with(
+        graph: &Graph,
+        scheduler: &Scheduler,
+    ) -> Result<(Model, BuildInfo), ModelError> {
         let plan = Plan::from_graph(graph)?;
-        let schedule = Schedule::greedy(&plan);
+        let (schedule, milp) = match scheduler {
+            Scheduler::Greedy => (Schedule::greedy(&plan), None),
+            Scheduler::Milp(options) => {
+                let outcome = crate::milp::schedule(&plan, options)
+                    .map_err(|e| ModelError::Layout(format!("scheduling: {e}")))?;
+                (outcome.schedule.clone(), Some(outcome))
+            }
+        };
         let model = Model::from_schedule(graph, &plan, &schedule)?;
         let stats = schedule.stats(&plan);
         Ok((
@@ -275,6 +303,7 @@ impl Model {
                 plan,
                 schedule,
                 stats,
+                milp,
             },
         ))
     }
