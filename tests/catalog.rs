@@ -130,6 +130,17 @@ fn the_machine_graph_reproduces_every_reference_trace() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
+/// Prefix plus trace tokens of a program on the reference machine.
+fn tokens_of(entry: &Program) -> usize {
+    let options = Options {
+        engines: vec![],
+        fuel: FUEL,
+    };
+    runner::check(entry, &options, None, None)
+        .expect("builds")
+        .tokens()
+}
+
 #[test]
 fn the_transformer_reproduces_every_reference_trace() {
     let manifest = manifest();
@@ -142,8 +153,14 @@ fn the_transformer_reproduces_every_reference_trace() {
     let all: Vec<&Program> = manifest.iter().collect();
     let failures = through_engines(&all, &[Engine::Float], None, Some(&model));
     assert!(failures.is_empty(), "{failures:#?}");
-    // The exact engine on everything but the long programs.
-    let short: Vec<&Program> = manifest.iter().filter(|p| !p.is_long()).collect();
+    // The exact engine (≈ 15 K tokens/s) on every program under 200 K
+    // tokens; `tvm catalog run` runs it on all of them (the closing note of
+    // issue 5 has that run).
+    let short: Vec<&Program> = manifest
+        .iter()
+        .filter(|p| !p.is_long() && tokens_of(p) < 200_000)
+        .collect();
+    assert!(short.len() >= 8, "{} programs", short.len());
     let failures = through_engines(&short, &[Engine::Exact], None, Some(&model));
     assert!(failures.is_empty(), "{failures:#?}");
 }
