@@ -241,3 +241,97 @@ fn graph_reports_the_five_primitives() {
             .starts_with("digraph")
     );
 }
+
+#[test]
+fn build_writes_a_model_that_run_uses_in_both_engines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = dir
+        .path()
+        .join("m.safetensors")
+        .to_string_lossy()
+        .into_owned();
+    // The greedy schedule keeps this test fast; the MILP is tested in
+    // `weights` and by the catalog test.
+    let out = tvm(&["build", "-o", &model, "--scheduler", "greedy", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let figures: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(figures["d_model"].as_u64().is_some_and(|d| d > 10));
+    assert!(figures["layers"].as_u64().is_some_and(|l| l > 1));
+    // Built twice: the same bytes.
+    let again = dir
+        .path()
+        .join("m2.safetensors")
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        tvm(&["build", "-o", &again, "--scheduler", "greedy"])
+            .status
+            .success()
+    );
+    assert_eq!(
+        std::fs::read(&model).expect("model"),
+        std::fs::read(&again).expect("model")
+    );
+
+    let src = write(dir.path(), "echo.wat", ECHO);
+    let reference_trace = dir.path().join("r.trace");
+    let reference = tvm(&[
+        "reference",
+        &src,
+        "--args",
+        "hi",
+        "--trace",
+        &reference_trace.to_string_lossy(),
+    ]);
+    for engine in ["float", "exact"] {
+        let trace = dir.path().join(format!("{engine}.trace"));
+        let out = tvm(&[
+            "run",
+            &src,
+            "--args",
+            "hi",
+            "--engine",
+            engine,
+            "--model",
+            &model,
+            "--trace",
+            &trace.to_string_lossy(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.stdout, reference.stdout, "{engine}");
+        assert_eq!(
+            std::fs::read(&trace).expect("trace"),
+            std::fs::read(&reference_trace).expect("trace"),
+            "{engine}"
+        );
+    }
+}
+
+#[test]
+fn a_corrupt_model_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = dir.path().join("m.safetensors");
+    let path = model.to_string_lossy().into_owned();
+    assert!(
+        tvm(&["build", "-o", &path, "--scheduler", "greedy"])
+            .status
+            .success()
+    );
+    let mut bytes = std::fs::read(&model).expect("model");
+    bytes.truncate(bytes.len() / 2);
+    std::fs::write(&model, &bytes).expect("write");
+    let src = write(dir.path(), "echo.wat", ECHO);
+    let out = tvm(&["run", &src, "--model", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("m.safetensors"), "{err}");
+    assert!(out.stdout.is_empty());
+}

@@ -137,6 +137,29 @@ pub fn output_of(trace: &[Token]) -> Vec<u8> {
         .collect()
 }
 
+/// An engine's run from its generated trace and final halt code (or why it
+/// failed), timed from `start`.
+fn generated_run(
+    engine: Engine,
+    start: Instant,
+    result: Result<(Vec<Token>, Option<i64>), String>,
+) -> EngineRun {
+    let (trace, ending) = match result {
+        Ok((trace, halt_code)) => {
+            let ending = ending_of(&trace, halt_code);
+            (trace, ending)
+        }
+        Err(e) => (Vec::new(), Ending::Failed(e)),
+    };
+    EngineRun {
+        engine,
+        output: output_of(&trace),
+        trace,
+        ending,
+        seconds: start.elapsed().as_secs_f64(),
+    }
+}
+
 /// Runs the machine graph with the exact evaluator.
 pub fn run_eval(
     graph: &tvm_dsl::graph::Graph,
@@ -146,24 +169,12 @@ pub fn run_eval(
 ) -> EngineRun {
     let start = Instant::now();
     let prefix = program.prefix_tokens(input);
-    let (trace, ending) = match tvm_symbolic::eval::run_machine::<i128>(graph, &prefix, fuel) {
-        Ok(run) => {
-            let ending = ending_of(&run.trace, run.halt_code);
-            (run.trace, ending)
-        }
-        Err(e) => (Vec::new(), Ending::Failed(e.to_string())),
-    };
-    EngineRun {
-        engine: Engine::Eval,
-        output: output_of(&trace),
-        trace,
-        ending,
-        seconds: start.elapsed().as_secs_f64(),
-    }
+    let result = tvm_symbolic::eval::run_machine::<i128>(graph, &prefix, fuel)
+        .map(|run| (run.trace, run.halt_code))
+        .map_err(|e| e.to_string());
+    generated_run(Engine::Eval, start, result)
 }
 
-/// How a trace ends: `HALT` with 4 status bytes is an exit; `HALT` alone is
-/// the trap its code names.
 /// Runs the lowered program through a transformer engine over `S`.
 pub fn run_transformer<S: tvm_engine::transformer::Scalar>(
     engine: Engine,
@@ -177,23 +188,13 @@ pub fn run_transformer<S: tvm_engine::transformer::Scalar>(
     let prefix = program.prefix_tokens(input);
     let result = Transformer::<S>::new(model)
         .map_err(|e| e.to_string())
-        .and_then(|mut t| run(&mut t, &prefix, fuel, |_| {}).map_err(|e| e.to_string()));
-    let (trace, ending) = match result {
-        Ok(run) => {
-            let ending = ending_of(&run.trace, run.halt_code);
-            (run.trace, ending)
-        }
-        Err(e) => (Vec::new(), Ending::Failed(e)),
-    };
-    EngineRun {
-        engine,
-        output: output_of(&trace),
-        trace,
-        ending,
-        seconds: start.elapsed().as_secs_f64(),
-    }
+        .and_then(|mut t| run(&mut t, &prefix, fuel, |_| {}).map_err(|e| e.to_string()))
+        .map(|run| (run.trace, run.halt_code));
+    generated_run(engine, start, result)
 }
 
+/// How a trace ends: `HALT` with 4 status bytes is an exit; `HALT` alone is
+/// the trap its code names.
 pub fn ending_of(trace: &[Token], halt_code: Option<i64>) -> Ending {
     if let Some(Token::Op(op)) = trace.last()
         && op.imm() == tvm_dsl::isa::Immediate::Offset

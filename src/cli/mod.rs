@@ -393,17 +393,7 @@ fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e).context("evaluating the machine graph"),
     };
     if let Some(path) = &args.trace {
-        let prefix = loaded.program.prefix_text(&loaded.input);
-        files::write_with(path, |file| {
-            use std::io::Write as _;
-            file.write_all(prefix.as_bytes())?;
-            let mut sink = TextTrace::new(std::io::BufWriter::new(file));
-            for &token in &run.trace {
-                reference::TraceSink::token(&mut sink, token);
-            }
-            sink.finish().map(drop)
-        })
-        .with_context(|| format!("writing the trace to {}", path.display()))?;
+        write_generated_trace(path, &loaded.program.prefix_text(&loaded.input), &run.trace)?;
     }
     let output = tvm_catalog::runner::output_of(&run.trace);
     write_program_output(&output)?;
@@ -437,10 +427,42 @@ fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             run.trace.len() as f64 / elapsed.max(1e-9)
         );
     }
+    finish_generated("tvm eval", ending, args.json, "the machine graph")
+}
+
+/// Writes a generated run's text trace (atomically): the prefix text, then
+/// the generated tokens in the trace grammar.
+fn write_generated_trace(
+    path: &std::path::Path,
+    prefix_text: &str,
+    trace: &[tvm_dsl::token::Token],
+) -> anyhow::Result<()> {
+    files::write_with(path, |file| {
+        use std::io::Write as _;
+        file.write_all(prefix_text.as_bytes())?;
+        let mut sink = TextTrace::new(std::io::BufWriter::new(file));
+        for &token in trace {
+            reference::TraceSink::token(&mut sink, token);
+        }
+        sink.finish().map(drop)
+    })
+    .with_context(|| format!("writing the trace to {}", path.display()))
+}
+
+/// The exit code of a generated run: its exit status reported (unless
+/// `json`), a trap as exit code 4, a malformed trace as an error naming
+/// `engine`.
+fn finish_generated(
+    label: &str,
+    ending: tvm_catalog::runner::Ending,
+    json: bool,
+    engine: &str,
+) -> anyhow::Result<ExitCode> {
+    use tvm_catalog::runner::Ending;
     match ending {
         Ending::Exit(status) => {
-            if !args.json {
-                eprintln!("[tvm eval] exit status {status}");
+            if !json {
+                eprintln!("[{label}] exit status {status}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -449,7 +471,7 @@ fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(exit::TRAP))
         }
         Ending::Failed(message) => {
-            anyhow::bail!("the machine graph's trace is malformed: {message}")
+            anyhow::bail!("{engine}'s trace is malformed: {message}")
         }
     }
 }

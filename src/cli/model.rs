@@ -9,13 +9,14 @@ use std::time::Instant;
 
 use tvm_catalog::runner::{Ending, ending_of, output_of};
 use tvm_engine::exact::Q;
-use tvm_engine::reference::{self, TextTrace};
 use tvm_engine::transformer::{self, RunError, Scalar, Transformer};
 use tvm_weights::milp::MilpOptions;
 use tvm_weights::model::{BuildInfo, Model, Scheduler, graph_text};
 use tvm_weights::model_file::{Expect, ModelFile, digest};
 
-use super::{RunTarget, exit, files, memory, source, write_program_output};
+use super::{
+    RunTarget, exit, finish_generated, memory, source, write_generated_trace, write_program_output,
+};
 
 #[derive(clap::Args)]
 pub struct BuildArgs {
@@ -325,17 +326,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e).context(format!("running the {name} transformer")),
     };
     if let Some(path) = &args.trace {
-        let text = loaded.program.prefix_text(&loaded.input);
-        files::write_with(path, |file| {
-            use std::io::Write as _;
-            file.write_all(text.as_bytes())?;
-            let mut sink = TextTrace::new(std::io::BufWriter::new(file));
-            for &token in &run.trace {
-                reference::TraceSink::token(&mut sink, token);
-            }
-            sink.finish().map(drop)
-        })
-        .with_context(|| format!("writing the trace to {}", path.display()))?;
+        write_generated_trace(path, &loaded.program.prefix_text(&loaded.input), &run.trace)?;
     }
     let output = output_of(&run.trace);
     write_program_output(&output)?;
@@ -377,19 +368,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             per_token
         );
     }
-    match ending {
-        Ending::Exit(status) => {
-            if !args.json {
-                eprintln!("[tvm run {name}] exit status {status}");
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Ending::Trap(trap) => {
-            eprintln!("error: trap: {trap}");
-            Ok(ExitCode::from(exit::TRAP))
-        }
-        Ending::Failed(message) => {
-            anyhow::bail!("the transformer's trace is malformed: {message}")
-        }
-    }
+    finish_generated(
+        &format!("tvm run {name}"),
+        ending,
+        args.json,
+        &format!("the {name} transformer"),
+    )
 }
