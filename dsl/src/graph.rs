@@ -305,10 +305,16 @@ impl Graph {
     /// Precondition: `x` is integer-valued.
     pub fn is_zero(&mut self, x: Expr) -> Expr {
         let one = self.one();
-        let a = self.reglu(one.clone(), x.clone() + 1);
-        let b = self.reglu(one.clone(), x.clone());
-        let c = self.reglu(one, x - 1);
-        a - b * 2 + c
+        self.is_zero_times(one, x)
+    }
+
+    /// `a · [x == 0]` from three neurons: `relu(x+1)·a − 2 relu(x)·a +
+    /// relu(x−1)·a`. Precondition: `x` is integer-valued.
+    pub fn is_zero_times(&mut self, a: Expr, x: Expr) -> Expr {
+        let up = self.reglu(a.clone(), x.clone() + 1);
+        let at = self.reglu(a.clone(), x.clone());
+        let down = self.reglu(a, x - 1);
+        up - at * 2 + down
     }
 
     /// `c ? x : y` from two neurons: `relu(c)·x + relu(1 − c)·y`.

@@ -47,14 +47,7 @@ pub mod output {
     /// The current step's immediate: at the final HALT, its trap code
     /// (see [`crate::isa::trap_code`]).
     pub const HALT_CODE: &str = "halt_code";
-    /// The next token's id, or [`super::END`] when the trace ends: what the
-    /// model's output head scores.
-    pub const NEXT: &str = "next";
 }
-
-/// The id the `next` output takes when the trace ends: one past the
-/// vocabulary (the output head scores `VOCAB_SIZE + 1` classes).
-pub const END: i64 = VOCAB_SIZE as i64;
 
 /// The next token the graph's outputs denote, `None` at the end of the trace.
 /// Outputs are given in [`output`] order: emit_byte, byte, carry, op, end.
@@ -384,7 +377,7 @@ pub fn universal() -> Graph {
         .collect();
     let (top, second, third) = (&operand[0], &operand[1], &operand[2]);
     let top_sum = top.iter().fold(Expr::zero(), |a, x| a + x.clone());
-    let top_zero = b.g.is_zero(top_sum);
+    let top_zero = b.g.is_zero(top_sum.clone());
 
     // Locals, keyed by (depth, index) and byte.
     b.g.enter_group("locals");
@@ -477,12 +470,20 @@ pub fn universal() -> Graph {
     let mut out_byte = Expr::zero();
     // Each opcode gates its value into the output in its own group, so
     // `op:NAME` addresses the part of the graph that is that opcode's.
-    let mut add_source = |b: &mut Builder, ops: &[Opcode], group: &str, bytes: &[Expr]| {
-        b.g.enter_group(group);
-        let picked = b.pick(&k_is, bytes);
+    // Byte `j` of the value is gated by `is(o) ∧ k = j` in one neuron,
+    // `relu(is(o) + [k = j] − 1) · value_j`: both flags are known early, so
+    // the byte costs one FFN after the value.
+    let mut add_source = |b: &mut Builder, ops: &[Opcode], _source: &str, bytes: &[Expr]| {
         for &o in ops {
             b.g.enter_group(&format!("op:{o}"));
-            out_byte = out_byte.clone() + b.g.gate(is(o), picked.clone());
+            // Only the bytes the opcode writes (a jump writes 2).
+            let width = o.value_width() as usize;
+            for (j, v) in bytes.iter().enumerate().take(width) {
+                if *v != Expr::zero() {
+                    let both = is(o) + k_is[j].clone() - 1;
+                    out_byte = out_byte.clone() + b.g.reglu(v.clone(), both);
+                }
+            }
         }
     };
     add_source(
@@ -553,15 +554,19 @@ pub fn universal() -> Graph {
     let b_neg = b.g.ge_zero(top[3].clone() - 128);
     let a_s = a_u.clone() - a_neg * (1i64 << 32);
     let b_s = b_u.clone() - b_neg * (1i64 << 32);
-    let cmp = |b: &mut Builder, o: Opcode, x: Expr| -> Expr {
+    // Each comparison writes its bit at the step's first byte: the flag
+    // `is(o) ∧ k = 0` is known early, so the bit costs one FFN after the
+    // operands.
+    let first_byte = |b: &mut Builder, o: Opcode| -> Expr {
         b.g.enter_group(&format!("op:{o}"));
-        b.g.gate(is(o), x)
+        b.and(&[is(o), k_is[0].clone()])
     };
-    let mut bit = Expr::zero();
-    let eq = b.g.is_zero(a_u.clone() - b_u.clone());
-    bit = bit + cmp(&mut b, Opcode::Eqz, top_zero.clone());
-    bit = bit + cmp(&mut b, Opcode::Eq, eq.clone());
-    bit = bit + cmp(&mut b, Opcode::Ne, Expr::int(1) - eq);
+    let f = first_byte(&mut b, Opcode::Eqz);
+    out_byte = out_byte + b.g.is_zero_times(f, top_sum.clone());
+    let f = first_byte(&mut b, Opcode::Eq);
+    out_byte = out_byte + b.g.is_zero_times(f, a_u.clone() - b_u.clone());
+    let f = first_byte(&mut b, Opcode::Ne);
+    out_byte = out_byte + f.clone() - b.g.is_zero_times(f, a_u.clone() - b_u.clone());
     for (o, x) in [
         (Opcode::LtS, b_s.clone() - a_s.clone() - 1),
         (Opcode::LtU, b_u.clone() - a_u.clone() - 1),
@@ -572,13 +577,9 @@ pub fn universal() -> Graph {
         (Opcode::GeS, a_s.clone() - b_s.clone()),
         (Opcode::GeU, a_u.clone() - b_u.clone()),
     ] {
-        b.g.enter_group(&format!("op:{o}"));
-        let holds = b.g.ge_zero(x);
-        bit = bit + cmp(&mut b, o, holds);
+        let f = first_byte(&mut b, o);
+        out_byte = out_byte + b.g.stepglu(f, x);
     }
-    b.g.enter_group("compare");
-    let bit = b.g.persist(bit);
-    out_byte = out_byte + b.g.gate(k_is[0].clone(), bit);
 
     // ADD and SUB: one byte at a time, the carry (borrow) read from the
     // current token.
@@ -615,15 +616,6 @@ pub fn universal() -> Graph {
     let out_byte = b.g.persist(out_byte);
     let out_carry = b.g.persist(out_carry);
     let end = b.g.persist(end);
-    // The next token's id (`END` when the trace ends), for the output head:
-    // `emit_byte` and `end` are 0/1 and never both 1.
-    let byte_id = out_byte.clone() + out_carry.clone() * i64::from(Token::Carry(0).id());
-    let op_id = next_op.clone() + i64::from(Token::Op(Opcode::ALL[0]).id());
-    let next = b.g.reglu(Expr::int(END), end.clone())
-        + b.g.reglu(byte_id, emit_byte.clone() - end.clone())
-        + b.g
-            .reglu(op_id, Expr::int(1) - emit_byte.clone() - end.clone());
-    b.g.output(output::NEXT, next);
     b.g.output(output::EMIT_BYTE, emit_byte);
     b.g.output(output::BYTE, out_byte);
     b.g.output(output::CARRY, out_carry);

@@ -636,12 +636,18 @@ impl<S: Scalar> Transformer<S> {
     }
 
     /// The output head's class at the last position: a token id, or
-    /// `VOCAB_SIZE` for "the trace ends".
-    pub fn next_class(&self) -> Result<usize, TransformerError> {
+    /// `VOCAB_SIZE` for "the trace ends" (readout rows, then class scores
+    /// over them).
+    pub fn next_class(&mut self) -> Result<usize, TransformerError> {
+        // The named outputs first; the class scores read them.
+        self.scratch.clear();
+        for (_, row) in &self.readout {
+            self.scratch.push(row.eval(&self.x));
+        }
         let mut best: Option<(usize, S)> = None;
         let mut tie = false;
         for (t, row) in self.unembed.iter().enumerate() {
-            let logit = row.eval(&self.x);
+            let logit = row.eval(&self.scratch);
             match &best {
                 Some((_, b)) => match logit.compare(b) {
                     std::cmp::Ordering::Greater => {

@@ -394,15 +394,6 @@ pub fn run_machine<N: Number>(
             position: eval.position(),
             message,
         })?;
-        // The output head's view (one id) must name the same token.
-        let id = next.map_or(tvm_dsl::machine::END, |t| i64::from(t.id()));
-        let head = read(&eval, output::NEXT)?;
-        if head != id {
-            return Err(EvalError::Decode {
-                position: eval.position(),
-                message: format!("output `next` = {head}, but the outputs denote {id}"),
-            });
-        }
         let Some(token) = next else {
             let halt_code = read(&eval, output::HALT_CODE).ok();
             return Ok(MachineRun {

@@ -15,15 +15,15 @@
 //!     same `x`).
 //!   - FFN: neuron `n` computes `relu(gate_n · x + gate_bias_n) ·
 //!     (value_n · x + value_bias_n)`, then `x += Σ_n out_n · that`.
-//! - **Output head**: `logits = unembed.weight · x + unembed.bias` over
+//! - **Output head**: `y = readout.weight · x + readout.bias` (the graph's
+//!   named outputs), then `logits = unembed.weight · y + unembed.bias` over
 //!   `VOCAB_SIZE + 1` classes (the last is "the trace ends"); the next
-//!   token is the argmax. `readout.weight · x + readout.bias` gives the
-//!   graph's named outputs (for diagnostics and the halt code).
+//!   token is the argmax ([`output_head`] says why it is the right one).
 //!
 //! Tensors (`LL` = layer number, two digits): `embed.token [V, d]`,
 //! `embed.position [2, d]`, `layerLL.attn.{q,k,v,o} [H, 2, d]`,
 //! `layerLL.attn.{q,k,v}_bias [H, 2]`, `layerLL.ffn.{gate,value,out} [N, d]`,
-//! `layerLL.ffn.{gate,value}_bias [N]`, `unembed.weight [V+1, d]`,
+//! `layerLL.ffn.{gate,value}_bias [N]`, `unembed.weight [V+1, R]`,
 //! `unembed.bias [V+1]`, `readout.weight [R, d]`, `readout.bias [R]`. A
 //! layer without heads (or neurons) has no attention (or FFN) tensors.
 //!
@@ -208,7 +208,7 @@ pub fn graph_text(graph: &Graph) -> String {
 }
 
 /// Collects entries of one tensor (summing repeats), then sorts them.
-struct Entries {
+pub struct Entries {
     shape: Vec<usize>,
     entries: BTreeMap<Vec<usize>, Rational>,
 }
@@ -250,6 +250,75 @@ impl Entries {
                 .collect(),
         }
     }
+}
+
+/// The bonus of the class group the outputs select (see [`output_head`]):
+/// above every in-group score (at most 255² + 255 for bytes, 34² for
+/// opcodes), so the group decides first and the value within it second.
+pub const GROUP_BONUS: i64 = 1 << 20;
+
+/// The output head's rows: one linear score per class, no neurons.
+///
+/// With the outputs `emit` (0/1), `byte` (0..=255), `carry` (0/1), `op`
+/// (0..=34) and `end` (0/1, never with `emit`), class scores are
+///
+/// - `Byte(b)`:  `2b·byte − b² + K·(emit − carry − end)`
+/// - `Carry(b)`: `2b·byte − b² + K·(emit + carry − 1 − end)`
+/// - `Op(o)`:    `2o·op − o² + K·(1 − emit − end)`
+/// - "end":      `K·end`
+/// - `<program>` and the other prefix tokens: `−K`
+///
+/// with `K = GROUP_BONUS`. `2v·x − v² = x² − (x − v)²` is maximal exactly at
+/// `v = x` and every other integer loses by at least 1; the selected group's
+/// bonus is `K`, every other group's at most 0, so its best score
+/// (`≥ K`) beats theirs (`< K`). The argmax is the token the outputs
+/// denote (what `tvm_dsl::machine::decode_next` computes), or "end".
+///
+/// The scores read the readout rows (`readout.weight · x + readout.bias`,
+/// one per named output), not the residual: `unembed.weight` is
+/// `[classes, outputs]`, so the whole head is the product of two matrices
+/// and costs a few terms per class.
+pub fn output_head(plan: &Plan) -> Result<(Entries, Entries), ModelError> {
+    use tvm_dsl::token::Token;
+    let r = plan.outputs.len();
+    let get = |name: &str| {
+        plan.outputs
+            .iter()
+            .position(|(n, _)| n == name)
+            .map(|i| Expr::dim(Dim(i as u32)))
+            .ok_or_else(|| ModelError::Layout(format!("the graph has no `{name}` output")))
+    };
+    let emit = get(output::EMIT_BYTE)?;
+    let byte = get(output::BYTE)?;
+    let carry = get(output::CARRY)?;
+    let op = get(output::OP)?;
+    let end = get(output::END)?;
+    let k = GROUP_BONUS;
+    let mut unembed = Entries::new(vec![CLASSES, r]);
+    let mut bias = Entries::new(vec![CLASSES]);
+    // `Dim(i)` in these scores is readout row `i`.
+    let rows: Vec<u32> = (0..r as u32).collect();
+    let value = |x: &Expr, v: i64| x.scale(&int(2 * v)) - Expr::int(v * v);
+    for class in 0..CLASSES {
+        let score = match Token::from_id(class as u32) {
+            Ok(Token::Byte(b)) => {
+                value(&byte, i64::from(b))
+                    + (emit.clone() - carry.clone() - end.clone()).scale(&int(k))
+            }
+            Ok(Token::Carry(b)) => {
+                value(&byte, i64::from(b))
+                    + (emit.clone() + carry.clone() - end.clone() - 1).scale(&int(k))
+            }
+            Ok(Token::Op(o)) => {
+                value(&op, i64::from(o.index()))
+                    + (Expr::int(1) - emit.clone() - end.clone()).scale(&int(k))
+            }
+            Ok(_) => Expr::int(-k),
+            Err(_) => end.scale(&int(k)),
+        };
+        unembed.add_expr(&[class], &score, &rows, &mut bias);
+    }
+    Ok((unembed, bias))
 }
 
 /// What a build produced besides the model.
@@ -485,17 +554,8 @@ impl Model {
             });
         }
 
-        // Output head: logit_t = 2t·next − t², maximal exactly at t = next.
-        let next = plan.output(output::NEXT).ok_or_else(|| {
-            ModelError::Layout(format!("the graph has no `{}` output", output::NEXT))
-        })?;
-        let mut unembed = Entries::new(vec![CLASSES, d]);
-        let mut unembed_b = Entries::new(vec![CLASSES]);
-        for t in 0..CLASSES {
-            let two_t = int(2 * t as i64);
-            let logit = next.scale(&two_t) - Expr::int((t * t) as i64);
-            unembed.add_expr(&[t], &logit, slot, &mut unembed_b);
-        }
+        // Output head: a linear score per class from the graph's outputs.
+        let (unembed, unembed_b) = output_head(plan)?;
         tensors.insert(names::UNEMBED.to_owned(), unembed.finish());
         tensors.insert(names::UNEMBED_BIAS.to_owned(), unembed_b.finish());
         let mut readout = Entries::new(vec![plan.outputs.len(), d]);
@@ -616,7 +676,10 @@ impl Model {
         let mut shapes = BTreeMap::new();
         shapes.insert(names::TOKEN.to_owned(), vec![VOCAB_SIZE, d]);
         shapes.insert(names::POSITION.to_owned(), vec![2, d]);
-        shapes.insert(names::UNEMBED.to_owned(), vec![CLASSES, d]);
+        shapes.insert(
+            names::UNEMBED.to_owned(),
+            vec![CLASSES, self.layout.readout.len()],
+        );
         shapes.insert(names::UNEMBED_BIAS.to_owned(), vec![CLASSES]);
         let r = self.layout.readout.len();
         shapes.insert(names::READOUT.to_owned(), vec![r, d]);

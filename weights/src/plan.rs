@@ -10,8 +10,9 @@
 //!
 //! - `Input` → an embedding value (`one`, `position`, `position²`, or a
 //!   per-token table).
-//! - `ReGLU{a, b}` → one FFN neuron `relu(b)·a`; `Persist(e)` → one neuron
-//!   `relu(1)·e`.
+//! - `ReGLU{a, b}` → one FFN neuron `relu(b)·a`; `Persist(e)` → nothing:
+//!   its readers read the linear form `e` (a sublayer saved per persist on
+//!   a path).
 //! - `CumSum(e)` → a **mean** head (uniform attention over `0..=i`, value
 //!   `e`: output `Σe/(i+1)`) and one neuron `relu(position + 1)·mean`. The
 //!   float engine computes that neuron as the running sum itself
@@ -465,14 +466,9 @@ impl Plan {
                     };
                     b.ffn(vec![neuron], name, Some(d))
                 }
-                Node::Persist(e) => {
-                    let neuron = Neuron {
-                        coef: int(1),
-                        a: b.tr(e),
-                        b: Expr::int(1),
-                    };
-                    b.ffn(vec![neuron], name, Some(d))
-                }
+                // A linear form costs nothing in a transformer: every
+                // reader's weights compute it from the residual directly.
+                Node::Persist(e) => b.tr(e),
                 Node::CumSum(e) => {
                     let value = b.tr(e);
                     let mean = b.head(
