@@ -372,7 +372,6 @@ fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         target: args,
         rational,
     } = args;
-    use tvm_catalog::runner::Ending;
     use tvm_symbolic::eval::{Exact, run_machine};
     let loaded = source::load(&args.program, args.args.as_deref())?;
     let graph = tvm_dsl::machine::universal();
@@ -408,12 +407,8 @@ fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             "tokens": tokens,
             "seconds": elapsed,
             "tokens_per_second": run.trace.len() as f64 / elapsed.max(1e-9),
-            "exit_status": match &ending { Ending::Exit(s) => Some(*s), _ => None },
-            "error": match &ending {
-                Ending::Exit(_) => None,
-                Ending::Trap(t) => Some(format!("trap: {t}")),
-                Ending::Failed(m) => Some(m.clone()),
-            },
+            "exit_status": ending_status(&ending),
+            "error": ending_error(&ending),
         });
         eprintln!("{summary:#}");
     } else {
@@ -428,6 +423,24 @@ fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         );
     }
     finish_generated("tvm eval", ending, args.json, "the machine graph")
+}
+
+/// The exit status of a generated run, if it exited.
+fn ending_status(ending: &tvm_catalog::runner::Ending) -> Option<i32> {
+    match ending {
+        tvm_catalog::runner::Ending::Exit(s) => Some(*s),
+        _ => None,
+    }
+}
+
+/// Why a generated run did not exit, if it did not.
+fn ending_error(ending: &tvm_catalog::runner::Ending) -> Option<String> {
+    use tvm_catalog::runner::Ending;
+    match ending {
+        Ending::Exit(_) => None,
+        Ending::Trap(t) => Some(format!("trap: {t}")),
+        Ending::Failed(m) => Some(m.clone()),
+    }
 }
 
 /// Writes a generated run's text trace (atomically): the prefix text, then

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use tvm_catalog::runner::{Ending, ending_of, output_of};
+use tvm_catalog::runner::{ending_of, output_of};
 use tvm_engine::exact::Q;
 use tvm_engine::transformer::{self, RunError, Scalar, Transformer};
 use tvm_weights::milp::MilpOptions;
@@ -15,7 +15,8 @@ use tvm_weights::model::{BuildInfo, Model, Scheduler, graph_text};
 use tvm_weights::model_file::{Expect, ModelFile, digest};
 
 use super::{
-    RunTarget, exit, finish_generated, memory, source, write_generated_trace, write_program_output,
+    RunTarget, ending_error, ending_status, exit, finish_generated, memory, source,
+    write_generated_trace, write_program_output,
 };
 
 #[derive(clap::Args)]
@@ -347,12 +348,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             "peak_heap_bytes": outcome.peak_bytes,
             "bytes_per_generated_token": per_token,
             "hull_points": run.hull_points,
-            "exit_status": match &ending { Ending::Exit(s) => Some(*s), _ => None },
-            "error": match &ending {
-                Ending::Exit(_) => None,
-                Ending::Trap(t) => Some(format!("trap: {t}")),
-                Ending::Failed(m) => Some(m.clone()),
-            },
+            "exit_status": ending_status(&ending),
+            "error": ending_error(&ending),
         });
         eprintln!("{summary:#}");
     } else {
