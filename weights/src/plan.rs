@@ -526,6 +526,21 @@ impl Plan {
         out
     }
 
+    /// The dependency DAG (petgraph): node `i` is dimension `i`, an edge
+    /// runs from each dimension read to the unit reading it.
+    pub fn dag(&self) -> petgraph::graph::DiGraph<Dim, ()> {
+        let mut g = petgraph::graph::DiGraph::with_capacity(self.dims.len(), 2 * self.dims.len());
+        let nodes: Vec<_> = (0..self.dims.len())
+            .map(|i| g.add_node(Dim(i as u32)))
+            .collect();
+        for (i, &node) in nodes.iter().enumerate() {
+            for x in self.reads(Dim(i as u32)) {
+                g.add_edge(nodes[x.index()], node, ());
+            }
+        }
+        g
+    }
+
     /// The dimensions the outputs read.
     pub fn output_dims(&self) -> Vec<Dim> {
         let mut v: Vec<Dim> = self.outputs.iter().flat_map(|(_, e)| e.dims()).collect();

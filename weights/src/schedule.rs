@@ -148,12 +148,12 @@ impl Stats {
     }
 }
 
+/// Who reads each dimension, from the plan's dependency DAG.
 fn readers(plan: &Plan) -> Vec<Vec<Dim>> {
+    let dag = plan.dag();
     let mut readers = vec![Vec::new(); plan.dims.len()];
-    for i in 0..plan.dims.len() {
-        for x in plan.reads(Dim(i as u32)) {
-            readers[x.index()].push(Dim(i as u32));
-        }
+    for e in dag.raw_edges() {
+        readers[dag[e.source()].index()].push(dag[e.target()]);
     }
     readers
 }
@@ -161,14 +161,22 @@ fn readers(plan: &Plan) -> Vec<Vec<Dim>> {
 impl Schedule {
     /// As-soon-as-possible times, then left-edge slot assignment.
     pub fn greedy(plan: &Plan) -> Schedule {
-        let mut time: Vec<u32> = Vec::with_capacity(plan.dims.len());
-        for (i, d) in plan.dims.iter().enumerate() {
-            let after = plan
-                .reads(Dim(i as u32))
-                .iter()
-                .map(|x| time[x.index()])
+        // Dimensions are built in topological order; walking the DAG's
+        // topological order states (and checks) it.
+        let dag = plan.dag();
+        let order = petgraph::algo::toposort(&dag, None)
+            .map(|o| o.into_iter().map(|n| dag[n]).collect::<Vec<_>>())
+            .unwrap_or_else(|_| (0..plan.dims.len() as u32).map(Dim).collect());
+        let mut time: Vec<u32> = vec![0; plan.dims.len()];
+        for d in order {
+            let after = dag
+                .neighbors_directed(
+                    petgraph::graph::NodeIndex::new(d.index()),
+                    petgraph::Direction::Incoming,
+                )
+                .map(|x| time[dag[x].index()])
                 .max();
-            time.push(d.unit.phase().first_after(after));
+            time[d.index()] = plan.dims[d.index()].unit.phase().first_after(after);
         }
         let slot = assign_slots(plan, &time);
         Schedule { time, slot }
