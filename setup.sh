@@ -10,6 +10,7 @@ command -v cc >/dev/null 2>&1 || need+=(gcc)
 # The MILP scheduler builds HiGHS from source (cmake) and binds it with
 # bindgen (libclang).
 command -v cmake >/dev/null 2>&1 || need+=(cmake)
+command -v c++ >/dev/null 2>&1 || need+=(g++)
 ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1 || ldconfig -p | grep 'libclang[-.0-9]*\.so ' >/dev/null || need+=(libclang-dev)
 
 if [ ${#need[@]} -gt 0 ]; then
