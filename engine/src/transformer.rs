@@ -218,15 +218,6 @@ struct LayerW<S: Scalar> {
     neurons: Vec<NeuronW<S>>,
 }
 
-/// Statistics of one engine run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct EngineStats {
-    /// Positions pushed.
-    pub positions: u64,
-    /// Points kept by all hulls (after compaction).
-    pub hull_points: usize,
-}
-
 /// A transformer over numbers `S`, positioned after the tokens pushed.
 #[derive(Debug)]
 pub struct Transformer<S: Scalar> {
@@ -552,12 +543,9 @@ impl<S: Scalar> Transformer<S> {
                         }
                     }
                     Store::Mean { value, sum } => {
-                        for c in 0..2 {
-                            if !value[c].terms.is_empty()
-                                || !value[c].bias.compare(&S::zero()).is_eq()
-                            {
-                                let v = value[c].eval(x);
-                                sum[c].add_assign(&v);
+                        for (row, total) in value.iter().zip(sum.iter_mut()) {
+                            if !row.is_empty() {
+                                total.add_assign(&row.eval(x));
                             }
                         }
                     }

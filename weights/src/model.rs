@@ -159,8 +159,11 @@ pub enum ModelError {
     #[error(transparent)]
     Plan(#[from] PlanError),
     /// The schedule is invalid.
-    #[error("the schedule is invalid: {0}")]
+    #[error("the schedule is invalid")]
     Schedule(#[from] ScheduleError),
+    /// The MILP scheduler could not schedule the plan.
+    #[error("scheduling")]
+    Milp(#[from] crate::milp::MilpError),
     /// The model file could not be read or written.
     #[error(transparent)]
     File(#[from] ModelFileError),
@@ -359,8 +362,7 @@ impl Model {
         let (schedule, milp) = match scheduler {
             Scheduler::Greedy => (Schedule::greedy(&plan), None),
             Scheduler::Milp(options) => {
-                let outcome = crate::milp::schedule(&plan, options)
-                    .map_err(|e| ModelError::Layout(format!("scheduling: {e}")))?;
+                let outcome = crate::milp::schedule(&plan, options)?;
                 (outcome.schedule.clone(), Some(outcome))
             }
         };

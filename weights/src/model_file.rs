@@ -582,7 +582,7 @@ pub enum ModelFileError {
         reason: String,
     },
     /// Reading or writing the file failed.
-    #[error("cannot {action} model file {}: {source}", path.display())]
+    #[error("cannot {action} model file {}", path.display())]
     Io {
         /// What was being done (`read`, `write`, ...).
         action: &'static str,

@@ -292,10 +292,7 @@ impl Builder<'_> {
                 .collect();
             if let Some(product) = product {
                 let av = self.embed(Embedding::Token(product), format!("{name}.gated"), None);
-                // k' = (1 − a)·SENTINEL (+ the constant key where active).
-                let c = l.key.constant_term().clone();
-                let k1 = (Expr::int(1) - a.clone()).scale(&(&sentinel - &c)) + Expr::constant(c);
-                let k2 = Self::square_of_affine_in_flag(&a, l.key.constant_term(), &sentinel);
+                let (k1, k2) = Self::flagged_constant_key(&a, l.key.constant_term());
                 let out = self.head(
                     Head {
                         kind: HeadKind::Hardmax {
@@ -316,9 +313,7 @@ impl Builder<'_> {
             if active_is_one {
                 (k.clone(), Expr::constant(&c * &c))
             } else {
-                let k1 =
-                    (Expr::int(1) - a.clone()).scale(&(&sentinel - &c)) + Expr::constant(c.clone());
-                (k1, Self::square_of_affine_in_flag(&a, &c, &sentinel))
+                Self::flagged_constant_key(&a, &c)
             }
         } else if active_is_one {
             let key = (k.clone(), a.clone());
@@ -429,9 +424,16 @@ impl Builder<'_> {
         ))
     }
 
-    /// `(a·c + (1−a)·s)²` for a 0/1 flag `a`: `a·c² + (1−a)·s²`.
-    fn square_of_affine_in_flag(a: &Expr, c: &Rational, s: &Rational) -> Expr {
-        a.scale(&(c * c)) + (Expr::int(1) - a.clone()).scale(&(s * s))
+    /// `k'` and `k'²` of a constant key `c` under a 0/1 flag `a`:
+    /// `k' = a·c + (1−a)·SENTINEL`, `k'² = a·c² + (1−a)·SENTINEL²` — both
+    /// linear in `a`, so no neuron is needed.
+    fn flagged_constant_key(a: &Expr, c: &Rational) -> (Expr, Expr) {
+        let s = int(SENTINEL);
+        let inactive = Expr::int(1) - a.clone();
+        (
+            a.scale(c) + inactive.scale(&s),
+            a.scale(&(c * c)) + inactive.scale(&(&s * &s)),
+        )
     }
 }
 
