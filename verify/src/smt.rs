@@ -1,0 +1,111 @@
+//! Deciding an [`Smt`] claim with z3 (the `z3` crate over the system
+//! `libz3`), in process: the script text is the one a certificate stores.
+//!
+//! A claim holds when z3 answers `unsat`. On `sat`, the model's constants
+//! are the counterexample, sorted by name so reports are deterministic.
+
+use std::fmt::Write as _;
+
+use crate::obligation::Smt;
+
+/// z3's answer on a claim.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// `unsat`: the claim holds for every value of its variables.
+    Proven,
+    /// `sat`: the claim fails; one assignment where it does (name, value).
+    Counterexample(Vec<(String, String)>),
+    /// z3 gave up (timeout, incompleteness) or rejected the script.
+    Unknown(String),
+}
+
+impl Outcome {
+    /// Whether the claim was proven.
+    pub fn is_proven(&self) -> bool {
+        matches!(self, Outcome::Proven)
+    }
+}
+
+/// Formats a counterexample as `x = 3, y = -1`.
+pub fn show_assignment(values: &[(String, String)]) -> String {
+    let mut s = String::new();
+    for (i, (k, v)) in values.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        let _ = write!(s, "{k} = {v}");
+    }
+    s
+}
+
+/// Decides `claim` with z3 (`timeout_ms` per call; 0 for none).
+pub fn check(claim: &Smt, timeout_ms: u32) -> Outcome {
+    let solver = z3::Solver::new();
+    if timeout_ms > 0 {
+        let mut params = z3::Params::new();
+        params.set_u32("timeout", timeout_ms);
+        solver.set_params(&params);
+    }
+    // `from_string` ignores `set-logic`; the body is the claim itself.
+    solver.from_string(claim.script.as_str());
+    match solver.check() {
+        z3::SatResult::Unsat => Outcome::Proven,
+        z3::SatResult::Sat => {
+            let mut values = Vec::new();
+            if let Some(model) = solver.get_model() {
+                for decl in &model {
+                    if decl.arity() != 0 {
+                        continue;
+                    }
+                    if let Some(z3::Interp::Const(v)) = model.get_interp(&decl) {
+                        values.push((decl.name(), v.to_string()));
+                    }
+                }
+            }
+            values.sort();
+            Outcome::Counterexample(values)
+        }
+        z3::SatResult::Unknown => Outcome::Unknown(
+            solver
+                .get_reason_unknown()
+                .unwrap_or_else(|| "unknown".to_owned()),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_true_claim_is_proven_and_a_false_one_has_a_counterexample() {
+        // ∀ x: 2x − x = x.
+        let holds = Smt {
+            logic: "QF_LRA",
+            script: "(declare-const x Real)\n(assert (not (= (- (* 2 x) x) x)))\n".into(),
+        };
+        assert_eq!(check(&holds, 0), Outcome::Proven);
+        // ∀ x: 2x = x fails at every x ≠ 0.
+        let fails = Smt {
+            logic: "QF_LRA",
+            script: "(declare-const x Real)\n(assert (not (= (* 2 x) x)))\n".into(),
+        };
+        match check(&fails, 0) {
+            Outcome::Counterexample(v) => {
+                assert_eq!(v.len(), 1);
+                assert_eq!(v[0].0, "x");
+                assert_ne!(v[0].1, "0.0");
+            }
+            other => panic!("expected a counterexample, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_malformed_script_is_unknown_not_proven() {
+        let bad = Smt {
+            logic: "QF_LRA",
+            script: "(assert (not (= y y)))\n".into(),
+        };
+        assert!(!check(&bad, 0).is_proven());
+    }
+}
