@@ -12,6 +12,10 @@ command -v cc >/dev/null 2>&1 || need+=(gcc)
 command -v cmake >/dev/null 2>&1 || need+=(cmake)
 command -v c++ >/dev/null 2>&1 || need+=(g++)
 ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1 || ldconfig -p | grep 'libclang[-.0-9]*\.so ' >/dev/null || need+=(libclang-dev)
+# The verifier links the system z3 (never a bundled build); certificates are
+# re-checked by the independent cvc5 binary.
+[ -e /usr/include/z3.h ] || need+=(libz3-dev)
+command -v cvc5 >/dev/null 2>&1 || need+=(cvc5)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2

@@ -335,3 +335,126 @@ fn a_corrupt_model_file_is_a_clear_error() {
     assert!(err.contains("m.safetensors"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+/// Every file under `dir`, by relative path, with its bytes.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("read dir")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p
+                    .strip_prefix(root)
+                    .expect("inside")
+                    .to_string_lossy()
+                    .into_owned();
+                out.push((rel, std::fs::read(&p).expect("read")));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+#[test]
+fn verify_proves_a_built_model_and_its_certificates_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = dir
+        .path()
+        .join("m.safetensors")
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        tvm(&["build", "-o", &model, "--scheduler", "greedy"])
+            .status
+            .success()
+    );
+    let certs = dir.path().join("certs").to_string_lossy().into_owned();
+    let out = tvm(&["verify", "--model", &model, "--certs", &certs, "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["proven"], true);
+    let count = |kind: &str| {
+        report["summary"]
+            .as_array()
+            .and_then(|s| s.iter().find(|k| k["kind"] == kind))
+            .and_then(|k| k["proven"].as_u64())
+            .unwrap_or(0)
+    };
+    assert_eq!(count("opcode"), 35);
+    assert_eq!(count("lowering"), 18);
+    assert!(
+        count("neuron") > 100 && count("head") > 50,
+        "{}",
+        report["summary"]
+    );
+    // The certificates re-check with cvc5, independently of the verifier.
+    let check = tvm(&["proofs", "check", &certs]);
+    assert!(
+        check.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+#[test]
+fn certificates_are_deterministic_and_a_tampered_one_fails() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a").to_string_lossy().into_owned();
+    let b = dir.path().join("b").to_string_lossy().into_owned();
+    for d in [&a, &b] {
+        let out = tvm(&[
+            "verify",
+            "--opcode",
+            "add",
+            "--opcode",
+            "LT_S",
+            "--lowering",
+            "AND",
+            "--certs",
+            d,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("✓ opcode   ADD"), "{text}");
+        assert!(text.contains("all 3 items proven"), "{text}");
+    }
+    let (ta, tb) = (tree(Path::new(&a)), tree(Path::new(&b)));
+    assert!(!ta.is_empty());
+    assert_eq!(ta, tb, "two runs give byte-identical certificates");
+    assert!(tvm(&["proofs", "check", &a]).status.success());
+    // A claim weakened in place: its hash no longer matches.
+    let (path, bytes) = ta
+        .iter()
+        .find(|(p, _)| p.ends_with("opcode.smt2"))
+        .expect("the opcode certificate");
+    let text = String::from_utf8_lossy(bytes).replacen("(assert", "(assert true)\n(assert", 1);
+    std::fs::write(Path::new(&a).join(path), text).expect("tamper");
+    let out = tvm(&["proofs", "check", &a]);
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("✗"));
+    // Unknown names are a clear error.
+    let out = tvm(&["verify", "--opcode", "MULL"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no opcode is named `MULL`"));
+}

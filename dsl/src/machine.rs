@@ -158,8 +158,97 @@ fn number(bytes: &[Expr]) -> Expr {
     })
 }
 
+/// The parts of the universal graph that an opcode proof (`tvm-verify`'s
+/// `opcode` module) treats as given — its free inputs — and the outputs it
+/// makes claims about. Every field is an expression of the graph returned
+/// with it by [`universal_with_ports`]; the input ports are single
+/// dimensions (`1·d`).
+///
+/// Input ports, and what holds of them at every position of one step (its
+/// op token, `k = 0`, and its value-byte tokens `k = 1, 2, …`), which is
+/// what lets a proof give each one value for the whole step:
+///
+/// - `top`, `second`, `third`, `local`, `global`, `loaded`, `immediate`:
+///   bytes read at the step's op token by a lookup and carried to its later
+///   positions by a "latest op token" lookup, so one value per step, a
+///   byte in `0..=255`;
+/// - `return_address`: the call stack's 2 bytes under the current depth,
+///   which no position of a step changes (the depth moves at op tokens
+///   only, and only CALL op tokens write the call stack);
+/// - `memory_size`: the 4 bytes after `<memory>` in the prefix;
+/// - `bytes`, `bytes_at_op`: the running count of byte tokens and its value
+///   at the step's op token, so `k = bytes − bytes_at_op`;
+/// - `run`: the region flag `R`, 1 at every step position;
+/// - `cur_is` (in [`Opcode::ALL`] order) and `step_features`: lookups of a
+///   token feature at the latest op token, i.e. constants of the step's
+///   opcode;
+/// - `carry`: the token feature that is 1 on [`Token::Carry`] tokens (at
+///   `k ≥ 1`, whether the step's previous value byte carried or borrowed).
+///
+/// Output ports: `emit_byte`, `byte`, `carry_out` and `end` are the graph's
+/// outputs of those names ([`output`]); `width` is the number of value
+/// bytes the step writes, from which `emit_byte` is computed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ports {
+    /// The top of the operand stack (popped first), bytes little-endian.
+    pub top: [Expr; 4],
+    /// The value below the top.
+    pub second: [Expr; 4],
+    /// The value below `second`.
+    pub third: [Expr; 4],
+    /// The local the immediate names, in the current frame.
+    pub local: [Expr; 4],
+    /// The global the immediate names.
+    pub global: [Expr; 4],
+    /// The 4 memory bytes at the load address (top + immediate).
+    pub loaded: [Expr; 4],
+    /// The return address stored by the CALL of the current frame.
+    pub return_address: [Expr; 2],
+    /// The step's immediate.
+    pub immediate: [Expr; 4],
+    /// The memory size in bytes, from the prefix.
+    pub memory_size: [Expr; 4],
+    /// Byte tokens so far (a running sum).
+    pub bytes: Expr,
+    /// `bytes` at the step's op token.
+    pub bytes_at_op: Expr,
+    /// Bytes the step has written so far: `bytes − bytes_at_op`.
+    pub k: Expr,
+    /// 1 from `<run>` on.
+    pub run: Expr,
+    /// `is(o)`: the step's opcode is `o`, for each opcode in
+    /// [`Opcode::ALL`] order.
+    pub cur_is: Vec<Expr>,
+    /// The other per-opcode features of the step the outputs read: fixed
+    /// width, access width, loads, stores.
+    pub step_features: Vec<Expr>,
+    /// The token feature `carry`.
+    pub carry: Expr,
+    /// Output: 1 when the next token is a value byte.
+    pub emit_byte: Expr,
+    /// The number of value bytes the step writes.
+    pub width: Expr,
+    /// Output: the next value byte.
+    pub byte: Expr,
+    /// Output: whether that byte carries (ADD) or borrows (SUB).
+    pub carry_out: Expr,
+    /// Output: 1 when the trace ends here.
+    pub end: Expr,
+}
+
+/// The first four of `v` (zeros past its end): the builder makes them 4.
+fn four(v: &[Expr]) -> [Expr; 4] {
+    std::array::from_fn(|j| v.get(j).cloned().unwrap_or_default())
+}
+
 /// Builds the universal machine graph.
 pub fn universal() -> Graph {
+    universal_with_ports().0
+}
+
+/// Builds the universal machine graph, with the [`Ports`] an opcode proof
+/// reads. The graph is the one [`universal`] returns.
+pub fn universal_with_ports() -> (Graph, Ports) {
     let mut g = Graph::new();
     g.enter_group("input");
     let one = g.one();
@@ -294,10 +383,11 @@ pub fn universal() -> Graph {
     let n_at_run = b.latest(&is_run, n_ops.clone());
     let n = n_ops.clone() - n_at_run;
     let bytes_at_op = b.latest(&any_op, n_bytes.clone());
-    let k = n_bytes.clone() - bytes_at_op;
+    let k = n_bytes.clone() - bytes_at_op.clone();
     let cur = |b: &mut Builder, x: Expr| b.latest(&any_op, x);
     let cur_is: Vec<Expr> = is_op.iter().map(|x| cur(&mut b, x.clone())).collect();
     let is = |o: Opcode| cur_is[usize::from(o.index())].clone();
+    let cur_is_ports = cur_is.clone();
     let k_is: [Expr; 4] = std::array::from_fn(|j| {
         let x = k.clone() - j as i64;
         b.g.is_zero(x)
@@ -449,9 +539,10 @@ pub fn universal() -> Graph {
     let load_oob =
         b.g.ge_zero(load_address.clone() + access.clone() - memory_size.clone() - 1);
     let store_oob =
-        b.g.ge_zero(store_address.clone() + access - memory_size - 1);
+        b.g.ge_zero(store_address.clone() + access.clone() - memory_size - 1);
     let loads = cur(&mut b, is_load);
     let stores = cur(&mut b, writes_memory.clone());
+    let mut step_features = vec![access.clone(), loads.clone(), stores.clone()];
     let out_of_bounds = b.g.gate(loads, load_oob) + b.g.gate(stores, store_oob);
     let loaded: Vec<Expr> = (0..4)
         .map(|m| {
@@ -510,6 +601,7 @@ pub fn universal() -> Graph {
         top,
     );
     add_source(&mut b, &[Opcode::Return], "op:RETURN", &ret_bytes);
+    let ret_ports = ret_bytes.clone();
     add_source(&mut b, &[Opcode::Load], "op:LOAD", &loaded);
     add_source(
         &mut b,
@@ -591,7 +683,7 @@ pub fn universal() -> Graph {
     let add_byte = sum - add_carry.clone() * 256;
     out_byte = out_byte + b.g.gate(is(Opcode::Add), add_byte);
     b.g.enter_group("op:SUB");
-    let diff = a_j - b_j - carry;
+    let diff = a_j - b_j - carry.clone();
     let sub_borrow = Expr::int(1) - b.g.ge_zero(diff.clone());
     let sub_byte = diff + sub_borrow.clone() * 256;
     out_byte = out_byte + b.g.gate(is(Opcode::Sub), sub_byte);
@@ -601,12 +693,13 @@ pub fn universal() -> Graph {
     b.g.enter_group("next");
     let taken = Expr::int(1) - top_zero;
     let imm_zero = b.g.is_zero(imm_value.clone());
-    let width = cur(&mut b, width_fixed)
-        + b.g.gate(is(Opcode::BrIf), taken * 2)
-        + b.g.gate(is(Opcode::Halt), imm_zero * 4);
+    let fixed = cur(&mut b, width_fixed);
+    step_features.insert(0, fixed.clone());
+    let width =
+        fixed + b.g.gate(is(Opcode::BrIf), taken * 2) + b.g.gate(is(Opcode::Halt), imm_zero * 4);
     // A trapping access writes no byte and ends the stream.
     let width = width.clone() - b.g.gate(out_of_bounds.clone(), width);
-    let more = b.g.ge_zero(width - 1 - k);
+    let more = b.g.ge_zero(width.clone() - 1 - k.clone());
     let emit_byte = b.and(&[more.clone(), steps.clone()]);
     let stops = is(Opcode::Halt) + out_of_bounds;
     let end = b.and(&[stops, Expr::int(1) - more, steps]);
@@ -616,13 +709,36 @@ pub fn universal() -> Graph {
     let out_byte = b.g.persist(out_byte);
     let out_carry = b.g.persist(out_carry);
     let end = b.g.persist(end);
-    b.g.output(output::EMIT_BYTE, emit_byte);
-    b.g.output(output::BYTE, out_byte);
-    b.g.output(output::CARRY, out_carry);
+    b.g.output(output::EMIT_BYTE, emit_byte.clone());
+    b.g.output(output::BYTE, out_byte.clone());
+    b.g.output(output::CARRY, out_carry.clone());
     b.g.output(output::OP, next_op);
-    b.g.output(output::END, end);
+    b.g.output(output::END, end.clone());
     b.g.output(output::HALT_CODE, imm_value);
-    b.g
+    let ports = Ports {
+        top: four(top),
+        second: four(second),
+        third: four(third),
+        local: four(&local),
+        global: four(&global),
+        loaded: four(&loaded),
+        return_address: ret_ports,
+        immediate: four(&imm),
+        memory_size: four(&size_bytes),
+        bytes: n_bytes,
+        bytes_at_op,
+        k,
+        run: r,
+        cur_is: cur_is_ports,
+        step_features,
+        carry,
+        emit_byte,
+        width,
+        byte: out_byte,
+        carry_out: out_carry,
+        end,
+    };
+    (b.g, ports)
 }
 
 #[cfg(test)]
@@ -658,6 +774,89 @@ mod tests {
             a.dims().len(),
             "no two dimensions are the same node"
         );
+    }
+
+    /// FNV-1a over a canonical text of the graph's whole structure
+    /// (features, nodes with their groups and names, groups, outputs).
+    fn fingerprint(g: &Graph) -> u64 {
+        use crate::graph::Node;
+        use std::fmt::Write as _;
+        let mut text = String::new();
+        for f in g.features() {
+            let _ = writeln!(text, "feature {} {:?}", f.name, f.values);
+        }
+        for (i, d) in g.dims().iter().enumerate() {
+            let node = match &d.node {
+                Node::Input(x) => format!("Input {x:?}"),
+                Node::ReGLU { a, b } => format!("ReGLU({a}; {b})"),
+                Node::Persist(e) => format!("Persist({e})"),
+                Node::CumSum(e) => format!("CumSum({e})"),
+                Node::LookUp(l) => format!(
+                    "LookUp(q {}; k {}; a {}; v {}; {:?})",
+                    l.query, l.key, l.active, l.value, l.tie
+                ),
+            };
+            let _ = writeln!(text, "d{i} = {node} in {} as {:?}", d.group, d.name);
+        }
+        for (n, e) in g.outputs() {
+            let _ = writeln!(text, "output {n} = {e}");
+        }
+        let _ = writeln!(text, "groups {:?}", g.groups());
+        text.bytes().fold(0xcbf2_9ce4_8422_2325, |h: u64, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    #[test]
+    fn collecting_the_ports_leaves_the_graph_as_it_was() {
+        let (g, _) = universal_with_ports();
+        let plain = universal();
+        assert_eq!(g.dims(), plain.dims());
+        assert_eq!(g.features(), plain.features());
+        assert_eq!(g.groups(), plain.groups());
+        assert_eq!(g.outputs(), plain.outputs());
+        // Pinned: the graph as it was before `Ports` existed. A deliberate
+        // change of the machine graph updates this value (and the model
+        // digests and weight snapshots with it).
+        assert_eq!(fingerprint(&g), 0x2c0d_c5de_55dc_2b02);
+    }
+
+    #[test]
+    fn ports_are_single_dimensions_and_outputs_are_the_graphs() {
+        let (g, p) = universal_with_ports();
+        let groups: [&[Expr]; 11] = [
+            &p.top,
+            &p.second,
+            &p.third,
+            &p.local,
+            &p.global,
+            &p.loaded,
+            &p.return_address,
+            &p.immediate,
+            &p.memory_size,
+            &p.cur_is,
+            &p.step_features,
+        ];
+        let mut inputs: Vec<&Expr> = groups.iter().flat_map(|g| g.iter()).collect();
+        inputs.extend([&p.bytes, &p.bytes_at_op, &p.run, &p.carry]);
+        for e in &inputs {
+            assert!(
+                matches!(e.terms(), [(_, c)] if *c == crate::expr::int(1))
+                    && e.constant_term() == &crate::expr::int(0),
+                "{e}"
+            );
+        }
+        let mut dims: Vec<_> = inputs.iter().flat_map(|e| e.dims()).collect();
+        dims.sort();
+        dims.dedup();
+        assert_eq!(dims.len(), inputs.len(), "ports are distinct dimensions");
+        assert_eq!(p.cur_is.len(), Opcode::ALL.len());
+        assert_eq!(p.k, p.bytes.clone() - p.bytes_at_op.clone());
+        let out = |name: &str| g.outputs().iter().find(|(n, _)| n == name).map(|(_, e)| e);
+        assert_eq!(out(output::EMIT_BYTE), Some(&p.emit_byte));
+        assert_eq!(out(output::BYTE), Some(&p.byte));
+        assert_eq!(out(output::CARRY), Some(&p.carry_out));
+        assert_eq!(out(output::END), Some(&p.end));
     }
 
     #[test]

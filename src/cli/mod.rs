@@ -6,7 +6,9 @@ mod catalog;
 mod files;
 pub mod memory;
 pub mod model;
+mod proofs;
 pub mod source;
+mod verify;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -69,6 +71,19 @@ enum Command {
     Catalog(catalog::CatalogArgs),
     /// Measure engine speed (tokens per second).
     Bench(bench::BenchArgs),
+    /// Prove the model's weights, the opcodes and the lowerings right.
+    Verify(verify::VerifyArgs),
+    /// Re-check certificates written by `tvm verify --certs`.
+    #[command(subcommand)]
+    Proofs(ProofsCommand),
+}
+
+#[derive(Subcommand)]
+enum ProofsCommand {
+    /// Re-check every certificate of a directory, independently of the code
+    /// that wrote them: SMT claims with the cvc5 binary, e-graph
+    /// explanations with an exact rational checker.
+    Check(proofs::CheckArgs),
 }
 
 #[derive(clap::Args)]
@@ -159,6 +174,14 @@ pub fn main() -> ExitCode {
         Command::Run(args) => model::run(args),
         Command::Catalog(args) => catalog::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Proofs(ProofsCommand::Check(args)) => proofs::check(&args).map(|ok| {
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(exit::MISMATCH)
+            }
+        }),
     };
     match result {
         Ok(code) => code,

@@ -38,12 +38,30 @@ pub fn show_assignment(values: &[(String, String)]) -> String {
     s
 }
 
-/// Decides `claim` with z3 (`timeout_ms` per call; 0 for none).
-pub fn check(claim: &Smt, timeout_ms: u32) -> Outcome {
-    let solver = z3::Solver::new();
-    if timeout_ms > 0 {
+/// z3 resource units per unit of `budget` in [`check`].
+pub const RLIMIT_PER_UNIT: u32 = 2_000;
+
+/// Decides `claim` with z3 within `budget` (0 for none).
+///
+/// The budget is z3's deterministic resource limit (`rlimit`, in units of
+/// [`RLIMIT_PER_UNIT`], about a millisecond each here), never a wall-clock
+/// timeout: the same claim gets the same answer on any machine, and z3
+/// 4.8's timer threads (which deadlock when several solvers time out in
+/// parallel) are never started.
+pub fn check(claim: &Smt, budget: u32) -> Outcome {
+    // Nonlinear integer claims (the heads' key encodings) go to z3's core
+    // SMT solver, which decides them in milliseconds; the default portfolio
+    // (and the `qfnia` tactic) hands them to nlsat, which on z3 4.8 spends
+    // its whole budget on `relu(−k − M)·k ≤ 0`. Everything else gets the
+    // default solver (bit-blasting for QF_BV).
+    let solver = if claim.logic.contains("NIA") {
+        z3::Tactic::new("smt").solver()
+    } else {
+        z3::Solver::new()
+    };
+    if budget > 0 {
         let mut params = z3::Params::new();
-        params.set_u32("timeout", timeout_ms);
+        params.set_u32("rlimit", budget.saturating_mul(RLIMIT_PER_UNIT));
         solver.set_params(&params);
     }
     // `from_string` ignores `set-logic`; the body is the claim itself.

@@ -105,6 +105,8 @@ pub struct Head {
     pub kind: HeadKind,
     /// The value vector (one dimension per component).
     pub values: Vec<Expr>,
+    /// The DSL `LookUp` or `CumSum` dimension the head implements.
+    pub origin: Dim,
 }
 
 /// What writes a plan dimension.
@@ -301,6 +303,7 @@ impl Builder<'_> {
                             tie: l.tie,
                         },
                         values: vec![av],
+                        origin: dim,
                     },
                     name,
                 );
@@ -396,6 +399,7 @@ impl Builder<'_> {
                     tie: l.tie,
                 },
                 values: vec![v, k1],
+                origin: dim,
             },
             name,
         );
@@ -477,6 +481,7 @@ impl Plan {
                         Head {
                             kind: HeadKind::Mean,
                             values: vec![value],
+                            origin: d,
                         },
                         &name,
                     );

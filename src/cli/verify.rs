@@ -1,0 +1,206 @@
+//! `tvm verify`: proves a model's weights against the machine graph, and
+//! the opcodes and lowered operators against WebAssembly; `--certs` writes
+//! every proof as a certificate for `tvm proofs check`.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tvm_verify::context::Context;
+use tvm_verify::report::{ItemReport, Verdict, summary};
+use tvm_verify::run::{item_count, verify};
+use tvm_verify::semantics::Selection;
+
+use super::exit;
+use super::model::load_or_build;
+
+#[derive(clap::Args)]
+#[command(
+    long_about = "Proves, item by item, that a model computes what the machine graph says:\n\
+  - model: the schedule respects every dependency; slot reuse never overwrites a live dimension\n\
+  - io: the embedding tables, each readout row, the output head's argmax\n\
+  - neuron: every FFN neuron's gate and value rows, read through the slot map, equal the DSL's b and a \
+(e-graph equivalence and z3), and it writes only its slot\n\
+  - head: every head's Q, K, V equal the DSL's query, key, value; the score is maximal exactly at \
+matching keys, with a margin f64 keeps\n\
+  - opcode: each opcode's DSL sub-graph equals WebAssembly's 32-bit semantics (z3 bit-vectors)\n\
+  - lowering: each lowered operator's routine equals the operator it replaces\n\n\
+With no selection, everything is proven. A failure prints a counterexample and the coefficients \
+responsible; the exit code is then 6."
+)]
+pub struct VerifyArgs {
+    /// A model file from `tvm build` (default: the cached universal model).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Prove only this opcode (e.g. ADD; repeatable; `all` for every one).
+    #[arg(long, value_name = "OP")]
+    opcode: Vec<String>,
+    /// Prove only this lowered operator (e.g. MUL; repeatable; `all`).
+    #[arg(long, value_name = "OP")]
+    lowering: Vec<String>,
+    /// Write every proof as a certificate into this directory (replaced
+    /// atomically), for `tvm proofs check`.
+    #[arg(long, value_name = "DIR")]
+    certs: Option<PathBuf>,
+    /// Worker threads (default: the machine's cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Print only failed items and the summary.
+    #[arg(long)]
+    failures: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Progress on a terminal: `[verify] done/total`.
+struct Progress {
+    total: usize,
+    done: AtomicUsize,
+    shown: bool,
+    lock: Mutex<()>,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        Progress {
+            total,
+            done: AtomicUsize::new(0),
+            shown: std::io::stderr().is_terminal(),
+            lock: Mutex::new(()),
+        }
+    }
+
+    fn tick(&self, item: &ItemReport) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.shown
+            && let Ok(_g) = self.lock.lock()
+        {
+            eprint!("\r[verify] {done}/{} {:<40}", self.total, item.name);
+            if done == self.total {
+                eprint!("\r{:70}\r", "");
+            }
+        }
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.0} ms", d.as_secs_f64() * 1e3)
+}
+
+fn print_item(i: &ItemReport) {
+    let mark = if i.is_proven() { "✓" } else { "✗" };
+    let layer = i.layer.map_or_else(|| "-".to_owned(), |l| l.to_string());
+    println!(
+        "{mark} {:<8} {:<28} {:>3} {:<7} {:>7}  {}",
+        i.kind.name(),
+        i.name,
+        layer,
+        i.method,
+        ms(i.elapsed),
+        i.about
+    );
+    if let Verdict::Failed(f) = &i.verdict {
+        println!("    why: {}", f.reason);
+        if let Some(c) = &f.counterexample {
+            println!("    counterexample: {c}");
+        }
+        for c in f.culprits.iter().take(8) {
+            println!("    culprit: {c}");
+        }
+        if f.culprits.len() > 8 {
+            println!("    … and {} more", f.culprits.len() - 8);
+        }
+    }
+}
+
+pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let start = Instant::now();
+    let threads = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let selective = !args.opcode.is_empty() || !args.lowering.is_empty();
+    let selection = if selective {
+        Selection::parse(&args.opcode, &args.lowering)
+            .map_err(|e| anyhow::anyhow!("{e}\n(see `tvm verify --help`)"))?
+    } else {
+        Selection::all()
+    };
+    let mut items: Vec<ItemReport> = Vec::new();
+    let (graph, ports) = tvm_dsl::machine::universal_with_ports();
+    let mut digest = String::from("-");
+    let model = if !selective || args.model.is_some() {
+        Some(load_or_build(args.model.as_deref())?)
+    } else {
+        None
+    };
+    let cx = match &model {
+        Some(m) => Some(Context::new(&graph, m).context("preparing verification")?),
+        None => None,
+    };
+    if let Some(m) = &model {
+        digest = m.graph_digest.clone();
+    }
+    let progress = Progress::new(item_count(cx.as_ref(), &selection));
+    items.extend(verify(
+        cx.as_ref(),
+        (&graph, &ports),
+        &selection,
+        threads,
+        |i| progress.tick(i),
+    ));
+    let elapsed = start.elapsed();
+    report(&items, args.json, args.failures, elapsed);
+    if let Some(dir) = &args.certs {
+        super::proofs::write_certificates(dir, &digest, &items)?;
+    }
+    Ok(if items.iter().all(ItemReport::is_proven) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::MISMATCH)
+    })
+}
+
+fn report(items: &[ItemReport], json: bool, failures_only: bool, elapsed: Duration) {
+    let counts = summary(items);
+    if json {
+        let value = serde_json::json!({
+            "items": items.iter().map(|i| {
+                let mut v = serde_json::to_value(i).unwrap_or_default();
+                v["seconds"] = serde_json::json!(i.elapsed.as_secs_f64());
+                v
+            }).collect::<Vec<_>>(),
+            "summary": counts.iter().map(|(k, p, f)| serde_json::json!({
+                "kind": k.name(), "proven": p, "failed": f,
+            })).collect::<Vec<_>>(),
+            "proven": items.iter().all(ItemReport::is_proven),
+            "seconds": elapsed.as_secs_f64(),
+        });
+        println!("{value:#}");
+        return;
+    }
+    for i in items {
+        if !failures_only || !i.is_proven() {
+            print_item(i);
+        }
+    }
+    println!();
+    println!("{:<10} {:>7} {:>7}", "kind", "proven", "failed");
+    for (k, p, f) in &counts {
+        println!("{:<10} {:>7} {:>7}", k.name(), p, f);
+    }
+    let failed: usize = counts.iter().map(|c| c.2).sum();
+    let total = items.len();
+    if failed == 0 {
+        println!("all {total} items proven in {:.1} s", elapsed.as_secs_f64());
+    } else {
+        println!(
+            "{failed} of {total} items FAILED ({:.1} s)",
+            elapsed.as_secs_f64()
+        );
+    }
+}

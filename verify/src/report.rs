@@ -1,0 +1,124 @@
+//! What verification found, item by item: one [`ItemReport`] per neuron,
+//! head, opcode, lowering or model check, with its verdict, the time it
+//! took, and the evidence a certificate stores.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::linear::Explanation;
+use crate::obligation::{Kind, Smt};
+use crate::smt::{Outcome, check, show_assignment};
+
+/// Why an item failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// What does not hold.
+    pub reason: String,
+    /// Concrete values where weights (or DSL) and spec disagree, if a
+    /// solver found them.
+    pub counterexample: Option<String>,
+    /// The coefficients responsible, when they can be named.
+    pub culprits: Vec<String>,
+}
+
+/// The verdict on one item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "verdict")]
+pub enum Verdict {
+    /// Every obligation of the item holds.
+    Proven,
+    /// Some obligation fails.
+    Failed(Failure),
+}
+
+/// One named SMT obligation of an item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NamedSmt {
+    /// Unique within the item's kind.
+    pub name: String,
+    /// The claim.
+    pub smt: Smt,
+}
+
+/// One item of the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct ItemReport {
+    /// Its kind.
+    pub kind: Kind,
+    /// Its name (`layer03.ffn.n017`, `layer03.head05`, `ADD`, ...).
+    pub name: String,
+    /// The layer, if any.
+    pub layer: Option<u32>,
+    /// How it was proven (`egg+z3`, `z3`, `exact`).
+    pub method: &'static str,
+    /// What it is (the DSL dimension a neuron or head implements).
+    pub about: String,
+    /// Wall time spent on it.
+    #[serde(skip)]
+    pub elapsed: Duration,
+    /// The verdict.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// The SMT obligations (certificates).
+    #[serde(skip)]
+    pub smt: Vec<NamedSmt>,
+    /// The e-graph proofs (certificates).
+    #[serde(skip)]
+    pub explanations: Vec<Explanation>,
+}
+
+impl ItemReport {
+    /// Whether the item is proven.
+    pub fn is_proven(&self) -> bool {
+        self.verdict == Verdict::Proven
+    }
+}
+
+/// Runs z3 on every obligation, in order, and folds the answers with the
+/// failures found before (`failures`) and the exact disagreements
+/// (`culprits`) into a verdict. A z3 `unsat` alongside a non-empty list of
+/// culprits is reported as a failure: both sides must agree.
+pub fn decide(smt: &[NamedSmt], failures: Vec<String>, culprits: Vec<String>) -> Verdict {
+    let mut reasons = failures;
+    let mut counterexample = None;
+    for o in smt {
+        match check(&o.smt, 60_000) {
+            Outcome::Proven => {}
+            Outcome::Counterexample(values) => {
+                reasons.push(format!("{}: z3 found a counterexample", o.name));
+                if counterexample.is_none() {
+                    counterexample = Some(show_assignment(&values));
+                }
+            }
+            Outcome::Unknown(why) => {
+                reasons.push(format!("{}: z3 answered unknown ({why})", o.name))
+            }
+        }
+    }
+    if reasons.is_empty() && !culprits.is_empty() {
+        reasons.push("the weights differ from the DSL".to_owned());
+    }
+    if reasons.is_empty() {
+        Verdict::Proven
+    } else {
+        Verdict::Failed(Failure {
+            reason: reasons.join("; "),
+            counterexample,
+            culprits,
+        })
+    }
+}
+
+/// Counts per kind: `(kind, proven, failed)`, in [`Kind::ALL`] order.
+pub fn summary(items: &[ItemReport]) -> Vec<(Kind, usize, usize)> {
+    Kind::ALL
+        .iter()
+        .map(|&k| {
+            let of_kind = items.iter().filter(|i| i.kind == k);
+            let proven = of_kind.clone().filter(|i| i.is_proven()).count();
+            (k, proven, of_kind.count() - proven)
+        })
+        .filter(|(_, p, f)| p + f > 0)
+        .collect()
+}

@@ -1,0 +1,277 @@
+//! The items about the machine's semantics, which need no model: each
+//! opcode's DSL sub-graph against WebAssembly's 32-bit semantics
+//! ([`crate::opcode`]) and each lowered operator's routine against the
+//! operator it replaces ([`crate::lowering`]). Each becomes one
+//! [`ItemReport`], like a neuron or a head, so they share reports and
+//! certificates.
+
+use std::time::Instant;
+
+use tvm_dsl::graph::Graph;
+use tvm_dsl::isa::Opcode;
+use tvm_dsl::machine::Ports;
+use tvm_engine::lower::routine::Routine;
+
+use crate::lowering::{self, routine_name};
+use crate::obligation::{Kind, Obligation};
+use crate::opcode;
+use crate::report::{ItemReport, NamedSmt, Verdict, decide};
+
+/// What a selection names, resolved: opcodes and lowered operators.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Opcodes to prove, in [`Opcode::ALL`] order.
+    pub opcodes: Vec<Opcode>,
+    /// Lowered operators to prove, in [`Routine::ALL`] order.
+    pub lowerings: Vec<Routine>,
+}
+
+/// Why a selection cannot be resolved.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SelectionError {
+    /// No opcode has this name.
+    #[error("no opcode is named `{0}`; opcodes are {1} (or `all`)")]
+    Opcode(String, String),
+    /// No lowered operator has this name.
+    #[error("no lowered operator is named `{0}`; they are {1} (or `all`)")]
+    Lowering(String, String),
+}
+
+impl Selection {
+    /// Every opcode and every lowered operator.
+    pub fn all() -> Selection {
+        Selection {
+            opcodes: Opcode::ALL.to_vec(),
+            lowerings: Routine::ALL.to_vec(),
+        }
+    }
+
+    /// The opcodes and operators named (case-insensitive; `all` for every
+    /// one). Duplicates are proven once; the order is the canonical one.
+    pub fn parse(opcodes: &[String], lowerings: &[String]) -> Result<Selection, SelectionError> {
+        let mut sel = Selection::default();
+        for name in opcodes {
+            let upper = name.to_ascii_uppercase();
+            if upper == "ALL" {
+                sel.opcodes = Opcode::ALL.to_vec();
+                continue;
+            }
+            let op = Opcode::from_name(&upper).ok_or_else(|| {
+                let names: Vec<&str> = Opcode::ALL.iter().map(|o| o.name()).collect();
+                SelectionError::Opcode(name.clone(), names.join(" "))
+            })?;
+            sel.opcodes.push(op);
+        }
+        for name in lowerings {
+            let upper = name.to_ascii_uppercase();
+            if upper == "ALL" {
+                sel.lowerings = Routine::ALL.to_vec();
+                continue;
+            }
+            let r = Routine::ALL
+                .iter()
+                .copied()
+                .find(|&r| routine_name(r) == upper)
+                .ok_or_else(|| {
+                    let names: Vec<String> =
+                        Routine::ALL.iter().map(|&r| routine_name(r)).collect();
+                    SelectionError::Lowering(name.clone(), names.join(" "))
+                })?;
+            sel.lowerings.push(r);
+        }
+        sel.opcodes.sort_by_key(|o| o.index());
+        sel.opcodes.dedup();
+        let order = |r: &Routine| Routine::ALL.iter().position(|x| x == r);
+        sel.lowerings.sort_by_key(order);
+        sel.lowerings.dedup();
+        Ok(sel)
+    }
+
+    /// Whether nothing is selected.
+    pub fn is_empty(&self) -> bool {
+        self.opcodes.is_empty() && self.lowerings.is_empty()
+    }
+}
+
+/// One unit of semantic work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Task {
+    /// An opcode's sub-graph.
+    Opcode(Opcode),
+    /// A lowered operator's routine.
+    Lowering(Routine),
+}
+
+impl Selection {
+    /// The tasks, opcodes first.
+    pub fn tasks(&self) -> Vec<Task> {
+        let mut out: Vec<Task> = self.opcodes.iter().map(|&o| Task::Opcode(o)).collect();
+        out.extend(self.lowerings.iter().map(|&r| Task::Lowering(r)));
+        out
+    }
+}
+
+/// Proves one task over the machine graph `graph` with its `ports`.
+pub fn prove(graph: &Graph, ports: &Ports, task: Task) -> ItemReport {
+    match task {
+        Task::Opcode(op) => prove_opcode(graph, ports, op),
+        Task::Lowering(r) => prove_lowering(r),
+    }
+}
+
+/// Proves that `graph`'s sub-graph for `op` computes `op`'s semantics.
+pub fn prove_opcode(graph: &Graph, ports: &Ports, op: Opcode) -> ItemReport {
+    let start = Instant::now();
+    let about = format!("op:{} = {}", op.name(), opcode_semantics(op));
+    match opcode::obligation(graph, ports, op) {
+        Ok(ob) => finish(Kind::Opcode, op.name().to_owned(), about, vec![ob], start),
+        Err(e) => failed(
+            Kind::Opcode,
+            op.name().to_owned(),
+            about,
+            e.to_string(),
+            start,
+        ),
+    }
+}
+
+/// Proves that the routine of `r` computes the WebAssembly operator.
+pub fn prove_lowering(r: Routine) -> ItemReport {
+    let start = Instant::now();
+    let name = routine_name(r);
+    let about = match lowering::routine_code(r) {
+        Ok(code) => format!("{} instructions = {}", code.instrs.len(), r.wasm_name()),
+        Err(_) => r.wasm_name().to_owned(),
+    };
+    match lowering::obligations(r) {
+        Ok(obs) => finish(Kind::Lowering, name, about, obs, start),
+        Err(e) => failed(Kind::Lowering, name, about, e.to_string(), start),
+    }
+}
+
+/// What an opcode means, in a few words.
+fn opcode_semantics(op: Opcode) -> &'static str {
+    use Opcode::*;
+    match op {
+        Add => "i32.add, carries",
+        Sub => "i32.sub, borrows",
+        Eq | Ne | LtS | LtU | GtS | GtU | LeS | LeU | GeS | GeU | Eqz => "i32 comparison, 0/1",
+        Load | Load8S | Load8U | Load16S | Load16U => "load, bounds-checked",
+        Store | Store8 | Store16 => "store, bounds-checked",
+        Select => "select",
+        _ => "the reference machine's step",
+    }
+}
+
+fn finish(
+    kind: Kind,
+    name: String,
+    about: String,
+    obs: Vec<Obligation>,
+    start: Instant,
+) -> ItemReport {
+    let smt: Vec<NamedSmt> = obs
+        .into_iter()
+        .map(|o| NamedSmt {
+            name: o.name,
+            smt: o.smt,
+        })
+        .collect();
+    let mut verdict = decide(&smt, Vec::new(), Vec::new());
+    if let Verdict::Failed(f) = &mut verdict
+        && let Some(c) = &f.counterexample
+    {
+        f.counterexample = Some(with_words(c));
+    }
+    ItemReport {
+        kind,
+        name,
+        layer: None,
+        method: "z3",
+        about,
+        elapsed: start.elapsed(),
+        verdict,
+        smt,
+        explanations: Vec::new(),
+    }
+}
+
+fn failed(kind: Kind, name: String, about: String, why: String, start: Instant) -> ItemReport {
+    ItemReport {
+        kind,
+        name,
+        layer: None,
+        method: "z3",
+        about,
+        elapsed: start.elapsed(),
+        verdict: decide(&[], vec![why], Vec::new()),
+        smt: Vec::new(),
+        explanations: Vec::new(),
+    }
+}
+
+/// A counterexample `a0 = #x3f, a1 = #xa5, …` with the 32-bit words its
+/// byte variables make appended (`a = 0xeb6aa53f`), little-endian: the
+/// operands as a user writes them.
+pub fn with_words(assignment: &str) -> String {
+    let mut bytes: std::collections::BTreeMap<String, [Option<u8>; 4]> = Default::default();
+    for part in assignment.split(", ") {
+        let Some((var, value)) = part.split_once(" = ") else {
+            continue;
+        };
+        let mut chars = var.chars();
+        let (Some(p), Some(j), None) = (chars.next(), chars.next(), chars.next()) else {
+            continue;
+        };
+        let (Some(j), Some(v)) = (j.to_digit(10), opcode::bit_vector_value(value)) else {
+            continue;
+        };
+        if j < 4 && p.is_ascii_lowercase() {
+            bytes.entry(p.to_string()).or_default()[j as usize] = u8::try_from(v).ok();
+        }
+    }
+    let words: Vec<String> = bytes
+        .iter()
+        .filter_map(|(p, b)| {
+            let b: Option<Vec<u8>> = b.iter().copied().collect();
+            let b = b?;
+            Some(format!(
+                "{p} = {:#010x}",
+                u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+            ))
+        })
+        .collect();
+    if words.is_empty() {
+        assignment.to_owned()
+    } else {
+        format!("{} (words: {})", assignment, words.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selections_resolve_names_case_insensitively_and_refuse_unknown_ones() {
+        let s = Selection::parse(&["add".into(), "SUB".into(), "ADD".into()], &["mul".into()])
+            .expect("known names");
+        assert_eq!(s.opcodes, vec![Opcode::Add, Opcode::Sub]);
+        assert_eq!(s.lowerings, vec![Routine::Mul]);
+        let all = Selection::parse(&["all".into()], &["all".into()]).expect("all");
+        assert_eq!(all, Selection::all());
+        assert_eq!(all.tasks().len(), 35 + 18);
+        let err = Selection::parse(&["MULL".into()], &[]).expect_err("no such opcode");
+        assert!(err.to_string().contains("`MULL`") && err.to_string().contains("ADD"));
+        let err = Selection::parse(&[], &["ADD".into()]).expect_err("ADD is native");
+        assert!(err.to_string().contains("MUL"), "{err}");
+    }
+
+    #[test]
+    fn counterexample_bytes_are_also_shown_as_words() {
+        let c = "a0 = #x3f, a1 = #xa5, a2 = #x6a, a3 = #xeb, b0 = #x01, n = #x000000";
+        let shown = with_words(c);
+        assert!(shown.ends_with("(words: a = 0xeb6aa53f)"), "{shown}");
+        assert_eq!(with_words("x = 1"), "x = 1");
+    }
+}
