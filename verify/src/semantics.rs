@@ -183,6 +183,22 @@ fn finish(
     {
         f.counterexample = Some(with_words(c));
     }
+    report(kind, name, about, smt, verdict, start)
+}
+
+fn failed(kind: Kind, name: String, about: String, why: String, start: Instant) -> ItemReport {
+    let verdict = decide(&[], vec![why], Vec::new());
+    report(kind, name, about, Vec::new(), verdict, start)
+}
+
+fn report(
+    kind: Kind,
+    name: String,
+    about: String,
+    smt: Vec<NamedSmt>,
+    verdict: Verdict,
+    start: Instant,
+) -> ItemReport {
     ItemReport {
         kind,
         name,
@@ -192,20 +208,6 @@ fn finish(
         elapsed: start.elapsed(),
         verdict,
         smt,
-        explanations: Vec::new(),
-    }
-}
-
-fn failed(kind: Kind, name: String, about: String, why: String, start: Instant) -> ItemReport {
-    ItemReport {
-        kind,
-        name,
-        layer: None,
-        method: "z3",
-        about,
-        elapsed: start.elapsed(),
-        verdict: decide(&[], vec![why], Vec::new()),
-        smt: Vec::new(),
         explanations: Vec::new(),
     }
 }
