@@ -167,6 +167,14 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
 
 fn report(items: &[ItemReport], json: bool, failures_only: bool, elapsed: Duration) {
     let counts = summary(items);
+    // Seconds spent on the items of a kind, summed over the workers.
+    let seconds = |k: tvm_verify::obligation::Kind| -> f64 {
+        items
+            .iter()
+            .filter(|i| i.kind == k)
+            .map(|i| i.elapsed.as_secs_f64())
+            .sum()
+    };
     if json {
         let value = serde_json::json!({
             "items": items.iter().map(|i| {
@@ -175,7 +183,7 @@ fn report(items: &[ItemReport], json: bool, failures_only: bool, elapsed: Durati
                 v
             }).collect::<Vec<_>>(),
             "summary": counts.iter().map(|(k, p, f)| serde_json::json!({
-                "kind": k.name(), "proven": p, "failed": f,
+                "kind": k.name(), "proven": p, "failed": f, "item_seconds": seconds(*k),
             })).collect::<Vec<_>>(),
             "proven": items.iter().all(ItemReport::is_proven),
             "seconds": elapsed.as_secs_f64(),
@@ -189,9 +197,12 @@ fn report(items: &[ItemReport], json: bool, failures_only: bool, elapsed: Durati
         }
     }
     println!();
-    println!("{:<10} {:>7} {:>7}", "kind", "proven", "failed");
+    println!(
+        "{:<10} {:>7} {:>7} {:>9}",
+        "kind", "proven", "failed", "item s"
+    );
     for (k, p, f) in &counts {
-        println!("{:<10} {:>7} {:>7}", k.name(), p, f);
+        println!("{:<10} {:>7} {:>7} {:>9.1}", k.name(), p, f, seconds(*k));
     }
     let failed: usize = counts.iter().map(|c| c.2).sum();
     let total = items.len();
