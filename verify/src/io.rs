@@ -19,33 +19,34 @@ use tvm_weights::plan::{Embedding, Unit};
 use crate::context::Context;
 use crate::linear::{Claims, dsl_term};
 use crate::obligation::Kind;
-use crate::report::{ItemReport, NamedSmt, decide};
+use crate::report::{ItemHead, ItemReport, claims_item};
+
+/// The output head's report: one item, however its checks end.
+fn output_head_item(claims: Claims, start: Instant) -> ItemReport {
+    item(
+        "output_head",
+        "argmax decodes the outputs".into(),
+        "exact",
+        claims,
+        start,
+    )
+}
 
 fn item(
-    cx: &Context,
     name: &str,
     about: String,
     method: &'static str,
     claims: Claims,
     start: Instant,
 ) -> ItemReport {
-    let _ = cx;
-    let smt = vec![NamedSmt {
-        name: name.to_owned(),
-        smt: claims.smt(),
-    }];
-    let verdict = decide(&smt, claims.failures, claims.culprits);
-    ItemReport {
+    let head = ItemHead {
         kind: Kind::Io,
-        name: name.to_owned(),
+        name,
         layer: None,
         method,
         about,
-        elapsed: start.elapsed(),
-        verdict,
-        smt,
-        explanations: claims.explanations,
-    }
+    };
+    claims_item(head, claims, start)
 }
 
 /// The embedding: `embed.token` and `embed.position` entry by entry.
@@ -92,7 +93,6 @@ pub fn embedding(cx: &Context) -> ItemReport {
         }
     }
     item(
-        cx,
         "embedding",
         "token and position tables".into(),
         "exact",
@@ -139,7 +139,6 @@ pub fn readout(cx: &Context, r: usize) -> ItemReport {
             .push("the output reads an unknown dimension".into()),
     }
     item(
-        cx,
         &format!("readout.{name}"),
         format!("output `{name}`"),
         "egg+z3",
@@ -191,14 +190,7 @@ pub fn output_head(cx: &Context) -> ItemReport {
         claims
             .failures
             .push("the readout lacks one of emit_byte, byte, carry, op, end".into());
-        return item(
-            cx,
-            "output_head",
-            "argmax decodes the outputs".into(),
-            "exact",
-            claims,
-            start,
-        );
+        return output_head_item(claims, start);
     };
     let k = tvm_weights::model::GROUP_BONUS;
     let (unembed, bias) = (&cx.io.unembed, &cx.io.unembed_bias);
@@ -229,14 +221,7 @@ pub fn output_head(cx: &Context) -> ItemReport {
     // The argmax, over the stored weights (integers) — only when every
     // coefficient agrees (otherwise the item has failed already).
     if !claims.culprits.is_empty() {
-        return item(
-            cx,
-            "output_head",
-            "argmax decodes the outputs".into(),
-            "exact",
-            claims,
-            start,
-        );
+        return output_head_item(claims, start);
     }
     let as_i128 = |r: &Rational| -> Option<i128> {
         r.is_integer().then(|| r.to_integer().to_i128()).flatten()
@@ -265,14 +250,7 @@ pub fn output_head(cx: &Context) -> ItemReport {
     } else if let Some(bad) = argmax_failure(&table) {
         claims.failures.push(bad);
     }
-    item(
-        cx,
-        "output_head",
-        "argmax decodes the outputs".into(),
-        "exact",
-        claims,
-        start,
-    )
+    output_head_item(claims, start)
 }
 
 /// The first accepted output combination whose argmax is not the decoded

@@ -15,25 +15,17 @@ use tvm_weights::plan::{Phase, Unit};
 use crate::context::Context;
 use crate::linear::Claims;
 use crate::obligation::Kind;
-use crate::report::{ItemReport, NamedSmt, decide};
+use crate::report::{ItemHead, ItemReport, claims_item};
 
 fn item(name: &str, about: &str, claims: Claims, start: Instant) -> ItemReport {
-    let smt = vec![NamedSmt {
-        name: name.to_owned(),
-        smt: claims.smt(),
-    }];
-    let verdict = decide(&smt, claims.failures, claims.culprits);
-    ItemReport {
+    let head = ItemHead {
         kind: Kind::Model,
-        name: name.to_owned(),
+        name,
         layer: None,
         method: "z3",
         about: about.to_owned(),
-        elapsed: start.elapsed(),
-        verdict,
-        smt,
-        explanations: Vec::new(),
-    }
+    };
+    claims_item(head, claims, start)
 }
 
 /// Every read happens while the dimension read is live, in the right phase.

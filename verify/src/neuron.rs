@@ -10,7 +10,7 @@ use tvm_dsl::graph::Node;
 use crate::context::{Context, LayerWeights};
 use crate::linear::{Claims, dsl_term, plan_term};
 use crate::obligation::Kind;
-use crate::report::{ItemReport, NamedSmt, decide};
+use crate::report::{ItemHead, ItemReport, claims_item};
 use crate::spec::{NeuronSpec, Role};
 
 /// The item name of neuron `r` of layer `l`.
@@ -84,26 +84,18 @@ fn finish(
     claims: Claims,
     start: Instant,
 ) -> ItemReport {
-    let name = name(l, r);
-    let smt = vec![NamedSmt {
-        name: name.clone(),
-        smt: claims.smt(),
-    }];
-    let verdict = decide(&smt, claims.failures, claims.culprits);
     let role = match spec.role {
         Role::Dsl(_) => "",
         Role::Auxiliary => " (plan)",
         Role::Clear => " (clear)",
     };
-    ItemReport {
+    let name = name(l, r);
+    let head = ItemHead {
         kind: Kind::Neuron,
-        name,
+        name: &name,
         layer: Some(l as u32),
         method: "egg+z3",
         about: format!("{}{role}", cx.dim_name(spec.dim)),
-        elapsed: start.elapsed(),
-        verdict,
-        smt,
-        explanations: claims.explanations,
-    }
+    };
+    claims_item(head, claims, start)
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::linear::Explanation;
+use crate::linear::{Claims, Explanation};
 use crate::obligation::{Kind, Smt};
 use crate::smt::{Outcome, check, show_assignment};
 
@@ -107,6 +107,42 @@ pub fn decide(smt: &[NamedSmt], failures: Vec<String>, culprits: Vec<String>) ->
             counterexample,
             culprits,
         })
+    }
+}
+
+/// What an item is, for [`claims_item`].
+pub struct ItemHead<'a> {
+    /// Its kind.
+    pub kind: Kind,
+    /// Its name, also the name of its one SMT claim.
+    pub name: &'a str,
+    /// The layer, if any.
+    pub layer: Option<u32>,
+    /// How it is proven.
+    pub method: &'static str,
+    /// What it is.
+    pub about: String,
+}
+
+/// The report of an item whose evidence is one [`Claims`]: its SMT claim
+/// (named like the item) decided by z3 and folded with the claims'
+/// failures and culprits; its explanations kept for the certificates.
+pub fn claims_item(head: ItemHead, claims: Claims, start: std::time::Instant) -> ItemReport {
+    let smt = vec![NamedSmt {
+        name: head.name.to_owned(),
+        smt: claims.smt(),
+    }];
+    let verdict = decide(&smt, claims.failures, claims.culprits);
+    ItemReport {
+        kind: head.kind,
+        name: head.name.to_owned(),
+        layer: head.layer,
+        method: head.method,
+        about: head.about,
+        elapsed: start.elapsed(),
+        verdict,
+        smt,
+        explanations: claims.explanations,
     }
 }
 
