@@ -20,6 +20,10 @@ pub enum Engine {
     Exact,
     /// The transformer in f64.
     Float,
+    /// A model specialised to the program (`tvm specialize`), exact.
+    SpecExact,
+    /// A model specialised to the program, f64.
+    SpecFloat,
 }
 
 impl Engine {
@@ -30,15 +34,28 @@ impl Engine {
             Engine::Eval => "eval",
             Engine::Exact => "exact",
             Engine::Float => "float",
+            Engine::SpecExact => "spec-exact",
+            Engine::SpecFloat => "spec-float",
+        }
+    }
+
+    /// The specialised counterpart of a transformer engine.
+    pub fn specialised(self) -> Option<Engine> {
+        match self {
+            Engine::Exact => Some(Engine::SpecExact),
+            Engine::Float => Some(Engine::SpecFloat),
+            _ => None,
         }
     }
 
     /// Every engine, reference first.
-    pub const ALL: [Engine; 4] = [
+    pub const ALL: [Engine; 6] = [
         Engine::Reference,
         Engine::Eval,
         Engine::Exact,
         Engine::Float,
+        Engine::SpecExact,
+        Engine::SpecFloat,
     ];
 }
 
@@ -75,6 +92,8 @@ pub struct ProgramReport {
     pub name: String,
     /// Tokens in the prefix.
     pub prefix_tokens: usize,
+    /// Tokens in the prefix of a specialised model (no program section).
+    pub specialised_prefix_tokens: usize,
     /// Steps the reference machine executed.
     pub steps: u64,
     /// One entry per engine run.
@@ -90,7 +109,28 @@ pub struct ProgramReport {
 impl ProgramReport {
     /// Total tokens (prefix + the reference trace).
     pub fn tokens(&self) -> usize {
-        self.prefix_tokens + self.runs.first().map_or(0, |r| r.trace.len())
+        self.prefix_tokens + self.trace_tokens()
+    }
+
+    /// Tokens of the reference trace.
+    pub fn trace_tokens(&self) -> usize {
+        self.runs.first().map_or(0, |r| r.trace.len())
+    }
+
+    /// Total tokens an engine's run streams: the specialised engines'
+    /// prefix has no program section.
+    pub fn tokens_of(&self, engine: Engine) -> usize {
+        match engine {
+            Engine::SpecExact | Engine::SpecFloat => {
+                self.specialised_prefix_tokens + self.trace_tokens()
+            }
+            _ => self.tokens(),
+        }
+    }
+
+    /// The run of `engine`, if it ran.
+    pub fn run(&self, engine: Engine) -> Option<&EngineRun> {
+        self.runs.iter().find(|r| r.engine == engine)
     }
 
     /// Whether everything checked out.
@@ -175,7 +215,10 @@ pub fn run_eval(
     generated_run(Engine::Eval, start, result)
 }
 
-/// Runs the lowered program through a transformer engine over `S`.
+/// Runs the lowered program through a transformer engine over `S`: the
+/// universal model reads the whole prefix, a model specialised to the
+/// program (one with a baked program) the prefix without its program
+/// section.
 pub fn run_transformer<S: tvm_engine::transformer::Scalar>(
     engine: Engine,
     model: &tvm_weights::model::Model,
@@ -185,7 +228,11 @@ pub fn run_transformer<S: tvm_engine::transformer::Scalar>(
 ) -> EngineRun {
     use tvm_engine::transformer::{Transformer, run};
     let start = Instant::now();
-    let prefix = program.prefix_tokens(input);
+    let prefix = if model.program.is_some() {
+        program.specialised_prefix_tokens(input)
+    } else {
+        program.prefix_tokens(input)
+    };
     let result = Transformer::<S>::new(model)
         .map_err(|e| e.to_string())
         .and_then(|mut t| run(&mut t, &prefix, fuel, |_| {}).map_err(|e| e.to_string()))
@@ -228,6 +275,18 @@ pub struct Options {
     pub fuel: u64,
 }
 
+/// The models a catalog run uses.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Models<'a> {
+    /// The machine graph, for [`Engine::Eval`].
+    pub graph: Option<&'a tvm_dsl::graph::Graph>,
+    /// The universal model, for [`Engine::Exact`] and [`Engine::Float`].
+    pub universal: Option<&'a tvm_weights::model::Model>,
+    /// A model specialised to the program checked, for
+    /// [`Engine::SpecExact`] and [`Engine::SpecFloat`].
+    pub specialised: Option<&'a tvm_weights::model::Model>,
+}
+
 /// Runs one program through the engines and checks everything.
 pub fn check(
     entry: &Program,
@@ -236,6 +295,27 @@ pub fn check(
     model: Option<&tvm_weights::model::Model>,
 ) -> Result<ProgramReport, tvm_engine::BuildError> {
     let program = tvm_engine::build_file(&entry.source_path())?;
+    let models = Models {
+        graph,
+        universal: model,
+        specialised: None,
+    };
+    check_built(entry, &program, options, models)
+}
+
+/// [`check`] of a program already built (`program`, `entry`'s lowered
+/// module), with the specialised engines too when `models` has one.
+pub fn check_built(
+    entry: &Program,
+    program: &Lowered,
+    options: &Options,
+    models: Models,
+) -> Result<ProgramReport, tvm_engine::BuildError> {
+    let Models {
+        graph,
+        universal: model,
+        specialised,
+    } = models;
     let input = Input::from_args(entry.program_name(), &entry.args())
         .map_err(|e| tvm_engine::BuildError::Input(e.to_string()))?;
     let expected_output = entry
@@ -245,7 +325,7 @@ pub fn check(
         ExpectedStatus::Exit(s) => Ending::Exit(s),
         ExpectedStatus::Trap(t) => Ending::Trap(t),
     };
-    let reference = run_reference(&program, &input, options.fuel);
+    let reference = run_reference(program, &input, options.fuel);
     let steps = reference
         .trace
         .iter()
@@ -253,24 +333,15 @@ pub fn check(
         .count() as u64;
     let mut runs = vec![reference];
     for &engine in &options.engines {
-        match (engine, graph, model) {
-            (Engine::Eval, Some(graph), _) => {
-                runs.push(run_eval(graph, &program, &input, options.fuel))
+        let fuel = options.fuel;
+        match (engine, graph, model, specialised) {
+            (Engine::Eval, Some(graph), _, _) => runs.push(run_eval(graph, program, &input, fuel)),
+            (Engine::Exact, _, Some(m), _) | (Engine::SpecExact, _, _, Some(m)) => runs.push(
+                run_transformer::<tvm_engine::exact::Q>(engine, m, program, &input, fuel),
+            ),
+            (Engine::Float, _, Some(m), _) | (Engine::SpecFloat, _, _, Some(m)) => {
+                runs.push(run_transformer::<f64>(engine, m, program, &input, fuel))
             }
-            (Engine::Exact, _, Some(model)) => runs.push(run_transformer::<tvm_engine::exact::Q>(
-                engine,
-                model,
-                &program,
-                &input,
-                options.fuel,
-            )),
-            (Engine::Float, _, Some(model)) => runs.push(run_transformer::<f64>(
-                engine,
-                model,
-                &program,
-                &input,
-                options.fuel,
-            )),
             _ => {}
         }
     }
@@ -307,6 +378,7 @@ pub fn check(
     Ok(ProgramReport {
         name: entry.name().to_owned(),
         prefix_tokens: program.prefix_tokens(&input).len(),
+        specialised_prefix_tokens: program.specialised_prefix_tokens(&input).len(),
         steps,
         runs,
         output_ok,

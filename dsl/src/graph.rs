@@ -330,6 +330,43 @@ impl Graph {
         self.reglu(x, c)
     }
 
+    /// A table of the integer `x`: `values[i]` at `x = i` for `i` in
+    /// `0..values.len()`, and 0 at every other integer — what a lookup
+    /// into a known prefix returns, baked into one FFN output.
+    ///
+    /// The piecewise-linear interpolation of the points `(i, values[i])`
+    /// and `(−1, 0)`, `(n, 0)`, flat (0) outside `[−1, n]`:
+    /// `Σₜ cₜ·relu(x − t)` over breakpoints `t ∈ [−1, n]`, `cₜ` the change
+    /// of slope at `t`, one neuron per non-zero `cₜ`, persisted as one
+    /// dimension (which the plan turns into one FFN unit).
+    /// Precondition for the table meaning: `x` is integer-valued.
+    pub fn table(&mut self, x: Expr, values: &[i64]) -> Expr {
+        let n = values.len() as i64;
+        let v = |t: i64| -> i64 {
+            if (0..n).contains(&t) {
+                values[t as usize]
+            } else {
+                0
+            }
+        };
+        let one = self.one();
+        let mut sum = Expr::zero();
+        let mut previous_slope = 0i64;
+        for t in -1..=n {
+            let slope = v(t + 1) - v(t);
+            let change = slope - previous_slope;
+            previous_slope = slope;
+            if change != 0 {
+                let hinge = self.reglu(one.clone(), x.clone() - t);
+                sum = sum + hinge * change;
+            }
+        }
+        if sum.is_constant() {
+            return sum;
+        }
+        self.persist(sum)
+    }
+
     /// Materialises `e` as a dimension.
     pub fn persist(&mut self, e: Expr) -> Expr {
         if let [(d, c)] = e.terms()

@@ -29,7 +29,7 @@
 
 use crate::expr::Expr;
 use crate::graph::{Graph, LookUp, Tie};
-use crate::isa::{MAX_LOCALS, Opcode};
+use crate::isa::{Instr, MAX_LOCALS, Opcode};
 use crate::token::{Token, VOCAB_SIZE};
 
 /// Names of the graph's outputs, read by the next-token decoder.
@@ -249,6 +249,142 @@ pub fn universal() -> Graph {
 /// Builds the universal machine graph, with the [`Ports`] an opcode proof
 /// reads. The graph is the one [`universal`] returns.
 pub fn universal_with_ports() -> (Graph, Ports) {
+    build(Fetch::Prefix)
+}
+
+/// The machine graph with `program` baked into instruction fetch: the
+/// opcode and immediate bytes are [`Graph::table`]s of the program counter
+/// (named [`TABLE_OP`] and [`TABLE_IMM`]`m`), and the prefix holds no
+/// program section. Everything else is the universal graph's; partial
+/// evaluation (`tvm-symbolic`'s `specialize`) then removes what the
+/// program cannot reach.
+pub fn with_program(program: &[Instr]) -> Graph {
+    build(Fetch::Baked(program)).0
+}
+
+/// The name of the baked opcode table (a function of the next pc).
+pub const TABLE_OP: &str = "fetch.op";
+/// The prefix of the baked immediate tables' names (`fetch.imm0` … `3`,
+/// functions of the current pc).
+pub const TABLE_IMM: &str = "fetch.imm";
+/// The name of the opcode table's input: the next step's pc.
+pub const TABLE_OP_INPUT: &str = "fetch.next_pc";
+/// The name of the immediate tables' input: the current step's pc.
+pub const TABLE_IMM_INPUT: &str = "fetch.pc";
+
+/// The tokens a stream of `program`'s can hold: bytes, carry bytes if it
+/// adds or subtracts, its opcodes, and the prefix's control tokens other
+/// than `<program>`, as a flag per token id.
+pub fn alphabet(program: &[Instr]) -> Vec<bool> {
+    let used: Vec<bool> = Opcode::ALL
+        .iter()
+        .map(|o| program.iter().any(|i| i.op == *o))
+        .collect();
+    let carries = used[usize::from(Opcode::Add.index())] || used[usize::from(Opcode::Sub.index())];
+    (0..VOCAB_SIZE as u32)
+        .map(|id| match Token::from_id(id) {
+            Ok(Token::Byte(_)) => true,
+            Ok(Token::Carry(_)) => carries,
+            Ok(Token::Op(o)) => used[usize::from(o.index())],
+            Ok(Token::Program) | Err(_) => false,
+            Ok(Token::Memory | Token::Data | Token::Input | Token::Run) => true,
+        })
+        .collect()
+}
+
+/// Where instruction fetch reads the program.
+#[derive(Clone, Copy, Debug)]
+enum Fetch<'p> {
+    /// From the token prefix, by lookups.
+    Prefix,
+    /// From tables of the program counter.
+    Baked(&'p [Instr]),
+}
+
+/// One per graph build.
+#[allow(clippy::large_enum_variant)]
+enum Fetcher {
+    Prefix {
+        prog_op: Expr,
+        prog_byte: Expr,
+        n_ops: Expr,
+        n_bytes: Expr,
+        op_index: Expr,
+        byte: Expr,
+    },
+    Baked {
+        ops: Vec<i64>,
+        imm: [Vec<i64>; 4],
+    },
+}
+
+impl Fetcher {
+    /// The opcode index of instruction `pc` (0 past the program).
+    fn op(&self, b: &mut Builder, pc: Expr) -> Expr {
+        match self {
+            Fetcher::Prefix {
+                prog_op,
+                n_ops,
+                op_index,
+                ..
+            } => b.lookup(
+                pc,
+                n_ops.clone() - 1,
+                prog_op.clone(),
+                op_index.clone(),
+                Tie::Earliest,
+            ),
+            Fetcher::Baked { ops, .. } => {
+                let pc = named_input(&mut b.g, pc, TABLE_OP_INPUT);
+                let t = b.g.table(pc, ops);
+                name_table(&mut b.g, &t, TABLE_OP);
+                t
+            }
+        }
+    }
+
+    /// Byte `m` of instruction `pc`'s immediate.
+    fn imm(&self, b: &mut Builder, pc: Expr, m: i64) -> Expr {
+        match self {
+            Fetcher::Prefix {
+                prog_byte,
+                n_bytes,
+                byte,
+                ..
+            } => b.lookup(
+                pc * 4 + m,
+                n_bytes.clone() - 1,
+                prog_byte.clone(),
+                byte.clone(),
+                Tie::Earliest,
+            ),
+            Fetcher::Baked { imm, .. } => {
+                let pc = named_input(&mut b.g, pc, TABLE_IMM_INPUT);
+                let t = b.g.table(pc, &imm[m as usize]);
+                name_table(&mut b.g, &t, &format!("{TABLE_IMM}{m}"));
+                t
+            }
+        }
+    }
+}
+
+/// `pc` persisted as one named dimension: a table's input, which the
+/// table proof identifies by name.
+fn named_input(g: &mut Graph, pc: Expr, name: &str) -> Expr {
+    let x = g.persist(pc);
+    if let [(d, _)] = x.terms() {
+        g.name(*d, name);
+    }
+    x
+}
+
+fn name_table(g: &mut Graph, t: &Expr, name: &str) {
+    if let [(d, _)] = t.terms() {
+        g.name(*d, name);
+    }
+}
+
+fn build(fetch: Fetch) -> (Graph, Ports) {
     let mut g = Graph::new();
     g.enter_group("input");
     let one = g.one();
@@ -355,28 +491,30 @@ pub fn universal_with_ports() -> (Graph, Ports) {
     let in_steps = |b: &mut Builder, x: Expr| b.g.gate(r.clone(), x);
 
     // Program fetch: instruction i's opcode at prefix op token i, its
-    // immediate bytes at program bytes 4i..4i+3.
+    // immediate bytes at program bytes 4i..4i+3 (universal); or tables of
+    // the program counter (baked).
     b.g.enter_group("fetch");
-    let prog_op = b.g.gate(Expr::int(1) - r.clone(), any_op.clone());
-    let prog_byte = b.g.gate(program_section, is_byte.clone());
-    let fetch_op = |b: &mut Builder, pc: Expr| {
-        b.lookup(
-            pc,
-            n_ops.clone() - 1,
-            prog_op.clone(),
-            op_index.clone(),
-            Tie::Earliest,
-        )
+    let fetcher = match fetch {
+        Fetch::Prefix => Fetcher::Prefix {
+            prog_op: b.g.gate(Expr::int(1) - r.clone(), any_op.clone()),
+            prog_byte: b.g.gate(program_section, is_byte.clone()),
+            n_ops: n_ops.clone(),
+            n_bytes: n_bytes.clone(),
+            op_index: op_index.clone(),
+            byte: byte.clone(),
+        },
+        Fetch::Baked(program) => Fetcher::Baked {
+            ops: program.iter().map(|i| i64::from(i.op.index())).collect(),
+            imm: std::array::from_fn(|m| {
+                program
+                    .iter()
+                    .map(|i| i64::from(i.imm.to_le_bytes()[m]))
+                    .collect()
+            }),
+        },
     };
-    let fetch_imm = |b: &mut Builder, pc: Expr, m: i64| {
-        b.lookup(
-            pc * 4 + m,
-            n_bytes.clone() - 1,
-            prog_byte.clone(),
-            byte.clone(),
-            Tie::Earliest,
-        )
-    };
+    let fetch_op = |b: &mut Builder, pc: Expr| fetcher.op(b, pc);
+    let fetch_imm = |b: &mut Builder, pc: Expr, m: i64| fetcher.imm(b, pc, m);
 
     // Step bookkeeping.
     b.g.enter_group("step");

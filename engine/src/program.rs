@@ -145,7 +145,15 @@ impl Program {
             out.push(Token::Op(instr.op));
             out.extend(instr.imm.to_le_bytes().map(Token::Byte));
         }
-        out.push(Token::Memory);
+        out.extend(self.specialised_prefix_tokens(input));
+        out
+    }
+
+    /// The prefix a model specialised to this program reads: the
+    /// universal prefix without its program section (`<memory> … <run>`),
+    /// since the weights hold the instructions.
+    pub fn specialised_prefix_tokens(&self, input: &Input) -> Vec<Token> {
+        let mut out = vec![Token::Memory];
         out.extend(self.memory_size.to_le_bytes().map(Token::Byte));
         for segment in &self.data {
             out.push(Token::Data);
@@ -157,6 +165,18 @@ impl Program {
         }
         out.push(Token::Run);
         out
+    }
+
+    /// The program's prefix without input, as space-separated token
+    /// texts: what a specialised model's header records (and what its
+    /// program digest is taken of). [`TokenFile::parse`] reads it back.
+    pub fn baked_text(&self) -> String {
+        let tokens: Vec<String> = self
+            .prefix_tokens(&Input::default())
+            .iter()
+            .map(Token::to_string)
+            .collect();
+        tokens.join(" ")
     }
 
     /// The prefix as readable text: one instruction per line, segments

@@ -8,8 +8,13 @@
 //!   keep running sums, and the neurons the model declares as running sums
 //!   (`relu(position + 1) · mean`) are computed as the sum itself — the
 //!   structure is checked when the model is loaded, so the shortcut is
-//!   exactly the product in exact arithmetic. Matrix-vector products use the
-//!   sparse rows of the weights.
+//!   exactly the product in exact arithmetic. An FFN's **hinge tables** —
+//!   neurons of one layer whose gates share one linear part `L` (bias
+//!   apart) and whose values are constants, as a baked program's
+//!   instruction table is — are evaluated by a binary search of `L` among
+//!   the sorted breakpoints and prefix sums: `Σ relu(L + βᵢ)·vᵢ·wᵢ =
+//!   L·A(L) + B(L)`, the same function in `O(log n)` instead of `O(n)`.
+//!   Matrix-vector products use the sparse rows of the weights.
 //! - **exact** ([`Q`]): the same tensors in exact rational arithmetic,
 //!   true hardmax over exact scores (the hull with exact predicates) and
 //!   exact tie rules; no floating point anywhere.
@@ -33,6 +38,9 @@ pub trait Scalar: Coord + Debug + Send + 'static {
     const NAME: &'static str;
     /// Whether declared running-sum neurons are computed as the sum.
     const RUNNING_SUMS: bool;
+    /// Whether hinge tables are evaluated by binary search (else neuron by
+    /// neuron).
+    const HINGE_TABLES: bool;
     /// A weight.
     fn weight(exact: &BigRational) -> Self;
     /// An integer.
@@ -52,6 +60,7 @@ pub trait Scalar: Coord + Debug + Send + 'static {
 impl Scalar for f64 {
     const NAME: &'static str = "float";
     const RUNNING_SUMS: bool = true;
+    const HINGE_TABLES: bool = true;
     fn weight(exact: &BigRational) -> Self {
         rational_to_f64(exact)
     }
@@ -81,6 +90,7 @@ impl Scalar for f64 {
 impl Scalar for Q {
     const NAME: &'static str = "exact";
     const RUNNING_SUMS: bool = false;
+    const HINGE_TABLES: bool = false;
     fn weight(exact: &BigRational) -> Self {
         Q::from_rational(exact)
     }
@@ -211,11 +221,136 @@ struct NeuronW<S> {
     running: Option<(usize, usize)>,
 }
 
+/// Neurons `relu(L + βᵢ)·(V + cᵢ)` of one layer — gates sharing one linear
+/// part `L`, values one linear part `V`, biases apart — sorted by
+/// breakpoint `τᵢ = −βᵢ`: neuron `i` is active iff `L > τᵢ`, so the active
+/// ones are a prefix, and their contribution to slot `s` is
+/// `V·(L·Σwᵢₛ + Σβᵢwᵢₛ) + L·Σcᵢwᵢₛ + Σβᵢcᵢwᵢₛ` over that prefix.
+#[derive(Debug)]
+struct HingeTable<S> {
+    /// `L` (the shared gate terms, no bias).
+    gate: Vec<(u32, S)>,
+    /// `V` (the shared value terms, no bias).
+    value: Vec<(u32, S)>,
+    /// The breakpoints, ascending.
+    breakpoints: Vec<S>,
+    /// Per output slot: the four prefix sums over the first `k` neurons,
+    /// `k = 0..=n`.
+    sums: Vec<(u32, Vec<[S; 4]>)>,
+}
+
+/// The fewest neurons worth a table: below it the neuron loop is as fast.
+const MIN_HINGE_TABLE: usize = 16;
+
+impl<S: Scalar> HingeTable<S> {
+    /// Groups the hinge neurons of a layer into tables, removing them from
+    /// `neurons` (run after the running sums are resolved: their indices
+    /// change).
+    fn find(neurons: &mut Vec<NeuronW<S>>) -> Vec<HingeTable<S>> {
+        let same = |a: &[(u32, S)], b: &[(u32, S)]| {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|(x, y)| x.0 == y.0 && x.1.compare(&y.1).is_eq())
+        };
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (i, n) in neurons.iter().enumerate() {
+            if n.running.is_some() || n.gate.terms.is_empty() {
+                continue;
+            }
+            let first = |g: &Vec<usize>| &neurons[g[0]];
+            match groups.iter_mut().find(|g| {
+                same(&first(g).gate.terms, &n.gate.terms)
+                    && same(&first(g).value.terms, &n.value.terms)
+            }) {
+                Some(g) => g.push(i),
+                None => groups.push(vec![i]),
+            }
+        }
+        let mut tables = Vec::new();
+        let mut tabled = vec![false; neurons.len()];
+        for mut group in groups {
+            if group.len() < MIN_HINGE_TABLE {
+                continue;
+            }
+            group.sort_by(|&a, &b| neurons[b].gate.bias.compare(&neurons[a].gate.bias));
+            let mut slots: Vec<u32> = group
+                .iter()
+                .flat_map(|&i| neurons[i].out.iter().map(|(s, _)| *s))
+                .collect();
+            slots.sort_unstable();
+            slots.dedup();
+            let zero = || std::array::from_fn(|_| S::zero());
+            let mut sums: Vec<(u32, Vec<[S; 4]>)> =
+                slots.iter().map(|&s| (s, vec![zero()])).collect();
+            for &i in &group {
+                let n = &neurons[i];
+                let (beta, c) = (&n.gate.bias, &n.value.bias);
+                for (slot, prefix) in &mut sums {
+                    let mut next = prefix.last().cloned().unwrap_or_else(zero);
+                    for (s, w) in &n.out {
+                        if s == slot {
+                            let cw = c.mul(w);
+                            next[0].add_assign(w);
+                            next[1].add_product(beta, w);
+                            next[2].add_assign(&cw);
+                            next[3].add_product(beta, &cw);
+                        }
+                    }
+                    prefix.push(next);
+                }
+            }
+            let breakpoints = group.iter().map(|&i| neurons[i].gate.bias.neg()).collect();
+            let gate = neurons[group[0]].gate.terms.clone();
+            let value = neurons[group[0]].value.terms.clone();
+            for &i in &group {
+                tabled[i] = true;
+            }
+            tables.push(HingeTable {
+                gate,
+                value,
+                breakpoints,
+                sums,
+            });
+        }
+        let mut flags = tabled.into_iter();
+        neurons.retain(|_| !flags.next().unwrap_or(false));
+        tables
+    }
+
+    /// Adds the table's outputs at `x` to `delta`.
+    fn eval(&self, x: &[S], delta: &mut Vec<(u32, S)>) {
+        let linear = |terms: &[(u32, S)]| {
+            let mut acc = S::zero();
+            for (s, c) in terms {
+                acc.add_product(&x[*s as usize], c);
+            }
+            acc
+        };
+        let l = linear(&self.gate);
+        let k = self.breakpoints.partition_point(|t| t.compare(&l).is_lt());
+        if k == 0 {
+            return;
+        }
+        let v = linear(&self.value);
+        for (slot, prefix) in &self.sums {
+            let [a0, b0, a1, b1] = &prefix[k];
+            let mut shared = b0.clone();
+            shared.add_product(&l, a0);
+            let mut out = b1.clone();
+            out.add_product(&l, a1);
+            out.add_product(&v, &shared);
+            delta.push((*slot, out));
+        }
+    }
+}
+
 #[derive(Debug)]
 struct LayerW<S: Scalar> {
     heads: Vec<HeadW<S>>,
     stores: Vec<Store<S>>,
     neurons: Vec<NeuronW<S>>,
+    tables: Vec<HingeTable<S>>,
 }
 
 /// A transformer over numbers `S`, positioned after the tokens pushed.
@@ -397,6 +532,7 @@ impl<S: Scalar> Transformer<S> {
                 heads,
                 stores,
                 neurons,
+                tables: Vec::new(),
             });
         }
 
@@ -447,6 +583,12 @@ impl<S: Scalar> Transformer<S> {
                     )));
                 }
                 layers[nl].neurons[n].running = Some((hl, store));
+            }
+        }
+
+        if S::HINGE_TABLES {
+            for layer in &mut layers {
+                layer.tables = HingeTable::find(&mut layer.neurons);
             }
         }
 
@@ -587,6 +729,10 @@ impl<S: Scalar> Transformer<S> {
             }
             // FFN.
             self.scratch.clear();
+            self.delta.clear();
+            for t in &layer.tables {
+                t.eval(x, &mut self.delta);
+            }
             for n in &layer.neurons {
                 let h = match n.running {
                     Some((hl, store)) => {
@@ -617,6 +763,9 @@ impl<S: Scalar> Transformer<S> {
                         x[*s as usize].add_product(h, w);
                     }
                 }
+            }
+            for (s, v) in self.delta.drain(..) {
+                x[s as usize].add_assign(&v);
             }
         }
         self.pos += 1;

@@ -45,9 +45,27 @@ struct RunArgs {
     /// Step budget per run.
     #[arg(long, default_value_t = DEFAULT_FUEL)]
     fuel: u64,
+    /// Also specialise every program (`tvm specialize`) and run its model
+    /// on the exact and float engines chosen (columns spec-exact,
+    /// spec-float); a second table compares each specialised model with
+    /// the universal one.
+    #[arg(long, alias = "specialised")]
+    specialized: bool,
+    /// How the specialised models are scheduled.
+    #[command(flatten)]
+    schedule: crate::cli::model::ScheduleArgs,
     /// Print the results as JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// One program's specialised model, as the second table shows it.
+struct SpecRow {
+    name: String,
+    instructions: usize,
+    seconds: f64,
+    milp: String,
+    model: tvm_weights::model::Model,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -121,6 +139,15 @@ fn run_all(manifest: &Manifest, args: RunArgs) -> anyhow::Result<ExitCode> {
         args.engines.iter().map(|e| e.engine()).collect()
     };
     chosen.retain(|&e| e != Engine::Reference);
+    if args.specialized {
+        let spec: Vec<Engine> = chosen.iter().filter_map(|e| e.specialised()).collect();
+        if spec.is_empty() {
+            anyhow::bail!(
+                "--specialized runs the specialised models on the exact and float engines: choose at least one (--engine exact or --engine float)"
+            );
+        }
+        chosen.extend(spec);
+    }
     chosen.sort();
     chosen.dedup();
     let columns: Vec<Engine> = std::iter::once(Engine::Reference)
@@ -142,6 +169,8 @@ fn run_all(manifest: &Manifest, args: RunArgs) -> anyhow::Result<ExitCode> {
         .filter(|p| args.only.is_empty() || args.only.iter().any(|n| n == p.name()))
         .collect();
     let mut reports: Vec<ProgramReport> = Vec::new();
+    let mut spec_rows: Vec<SpecRow> = Vec::new();
+    let scheduler = args.schedule.scheduler_with_limit(20);
     if !args.json {
         let mut header = format!(
             "{:<16} {:>9} {:>8}  {:<6} {:<6}",
@@ -157,7 +186,9 @@ fn run_all(manifest: &Manifest, args: RunArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .copied()
             .filter(|e| {
-                !(args.skip_long && entry.is_long() && matches!(e, Engine::Eval | Engine::Exact))
+                !(args.skip_long
+                    && entry.is_long()
+                    && matches!(e, Engine::Eval | Engine::Exact | Engine::SpecExact))
             })
             .collect();
         let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -168,7 +199,42 @@ fn run_all(manifest: &Manifest, args: RunArgs) -> anyhow::Result<ExitCode> {
             engines,
             fuel: args.fuel,
         };
-        let report = runner::check(entry, &options, graph.as_ref(), model.as_ref())
+        let program = tvm_engine::build_file(&entry.source_path())
+            .with_context(|| format!("building {}", entry.name()))?;
+        let specialised = if args.specialized {
+            let s = crate::cli::specialize::specialize(
+                entry.name(),
+                entry.args_str(),
+                &program,
+                &scheduler,
+            )
+            .with_context(|| format!("specialising {}", entry.name()))?;
+            spec_rows.push(SpecRow {
+                name: entry.name().to_owned(),
+                instructions: program.instrs.len(),
+                seconds: s.graph_seconds + s.build_seconds,
+                milp: s.info.milp.as_ref().map_or_else(
+                    || "greedy".to_owned(),
+                    |m| {
+                        if m.optimal {
+                            "optimal".to_owned()
+                        } else {
+                            format!("bound {}", m.lower_bound)
+                        }
+                    },
+                ),
+                model: s.model,
+            });
+            spec_rows.last().map(|r| &r.model)
+        } else {
+            None
+        };
+        let models = runner::Models {
+            graph: graph.as_ref(),
+            universal: model.as_ref(),
+            specialised,
+        };
+        let report = runner::check_built(entry, &program, &options, models)
             .with_context(|| format!("building {}", entry.name()))?;
         if progress {
             eprint!("\r{:<40}\r", "");
@@ -192,9 +258,25 @@ fn run_all(manifest: &Manifest, args: RunArgs) -> anyhow::Result<ExitCode> {
                     "traces_agree": r.traces_agree,
                     "engines": r.runs.iter().map(|run| serde_json::json!({
                         "engine": run.engine.name(),
+                        "tokens": r.tokens_of(run.engine),
                         "seconds": run.seconds,
-                        "tokens_per_second": r.tokens() as f64 / run.seconds.max(1e-9),
+                        "tokens_per_second": r.tokens_of(run.engine) as f64 / run.seconds.max(1e-9),
                     })).collect::<Vec<_>>(),
+                    "specialised": spec_rows.iter().find(|s| s.name == r.name).map(|s| {
+                        let mut v = serde_json::json!({
+                            "instructions": s.instructions,
+                            "seconds": s.seconds,
+                            "schedule": s.milp,
+                            "prefix_tokens": r.specialised_prefix_tokens,
+                            "tokens_saved": r.prefix_tokens - r.specialised_prefix_tokens,
+                            "agrees_with_universal": agrees(r),
+                            "model": crate::cli::model::figures(&s.model, None),
+                        });
+                        if let Some(m) = &model {
+                            v["universal_model"] = crate::cli::model::figures(m, None);
+                        }
+                        v
+                    }),
                     "problems": r.problems,
                 })
             })
@@ -205,6 +287,9 @@ fn run_all(manifest: &Manifest, args: RunArgs) -> anyhow::Result<ExitCode> {
             for p in &r.problems {
                 eprintln!("{}: {p}", r.name);
             }
+        }
+        if let (false, Some(universal)) = (spec_rows.is_empty(), &model) {
+            print_specialised(&reports, &spec_rows, universal);
         }
         println!(
             "{} programs, {} ok, {} failed",
@@ -236,16 +321,86 @@ fn print_row(r: &ProgramReport, columns: &[Engine]) {
         traces
     );
     for &engine in columns {
-        let cell = r.runs.iter().find(|run| run.engine == engine).map_or_else(
+        let cell = r.run(engine).map_or_else(
             || "-".to_owned(),
             |run| {
-                let rate = r.tokens() as f64 / run.seconds.max(1e-9);
+                let rate = r.tokens_of(engine) as f64 / run.seconds.max(1e-9);
                 format!("{:.3} {:>7}", run.seconds, human(rate))
             },
         );
         row.push_str(&format!(" {cell:>18}"));
     }
     println!("{row}");
+}
+
+/// Whether every specialised run's trace and output equal the universal
+/// run's on the same engine (the reference's where that engine did not
+/// run).
+fn agrees(r: &ProgramReport) -> bool {
+    r.runs
+        .iter()
+        .filter_map(|spec| {
+            let universal = match spec.engine {
+                Engine::SpecExact => Engine::Exact,
+                Engine::SpecFloat => Engine::Float,
+                _ => return None,
+            };
+            let other = r.run(universal).or(r.runs.first())?;
+            Some(spec.trace == other.trace && spec.output == other.output)
+        })
+        .all(|ok| ok)
+}
+
+/// The second table: each specialised model beside the universal one.
+fn print_specialised(
+    reports: &[ProgramReport],
+    rows: &[SpecRow],
+    universal: &tvm_weights::model::Model,
+) {
+    let size = |m| crate::cli::model::size(m).map(|(_, n)| n);
+    let u = size(universal);
+    println!();
+    println!(
+        "specialised models (universal: d_model {}, {} layers, {} heads, d_ffn {}, {} non-zeros)",
+        u[0], u[1], u[2], u[3], u[4]
+    );
+    println!(
+        "{:<16} {:>6} {:>7} {:<11} {:>15} {:>6} {:>8} {:>9} {:>6} {:>7} {:>9} {:<6}",
+        "program",
+        "instrs",
+        "spec s",
+        "schedule",
+        "tokens",
+        "saved",
+        "agrees",
+        "d_model",
+        "layers",
+        "heads",
+        "d_ffn",
+        "nnz"
+    );
+    for row in rows {
+        let Some(r) = reports.iter().find(|r| r.name == row.name) else {
+            continue;
+        };
+        let s = size(&row.model);
+        let tokens = format!("{} → {}", r.tokens(), r.tokens_of(Engine::SpecFloat));
+        println!(
+            "{:<16} {:>6} {:>7.2} {:<11} {:>15} {:>6} {:>8} {:>9} {:>6} {:>7} {:>9} {:<6}",
+            row.name,
+            row.instructions,
+            row.seconds,
+            row.milp,
+            tokens,
+            r.prefix_tokens - r.specialised_prefix_tokens,
+            if agrees(r) { "ok" } else { "FAIL" },
+            s[0],
+            s[1],
+            s[2],
+            s[3],
+            s[4]
+        );
+    }
 }
 
 /// `1234567.0` → `1.23M`.

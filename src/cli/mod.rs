@@ -8,6 +8,7 @@ pub mod memory;
 pub mod model;
 mod proofs;
 pub mod source;
+pub mod specialize;
 mod verify;
 
 use anyhow::Context as _;
@@ -65,6 +66,9 @@ enum Command {
     /// Build the universal model: weights from the machine graph, written
     /// as a safetensors file.
     Build(model::BuildArgs),
+    /// Bake one program into the weights: a model that runs it without
+    /// the program prefix (first Futamura projection).
+    Specialize(specialize::SpecializeArgs),
     /// Run a program through the transformer (float or exact engine).
     Run(model::RunArgs),
     /// List the program catalog, or run it and check every output.
@@ -171,6 +175,7 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => run_eval(args),
         Command::Graph(args) => graph(args),
         Command::Build(args) => model::build(args),
+        Command::Specialize(args) => specialize::run(args),
         Command::Run(args) => model::run(args),
         Command::Catalog(args) => catalog::run(args),
         Command::Bench(args) => bench::run(args),

@@ -15,8 +15,8 @@ use tvm_weights::model::{BuildInfo, Model, Scheduler, graph_text};
 use tvm_weights::model_file::{Expect, ModelFile, digest};
 
 use super::{
-    RunTarget, ending_error, ending_status, exit, finish_generated, memory, source,
-    write_generated_trace, write_program_output,
+    ending_error, ending_status, exit, finish_generated, memory, source, write_generated_trace,
+    write_program_output,
 };
 
 #[derive(clap::Args)]
@@ -41,9 +41,11 @@ pub struct ScheduleArgs {
     /// Layers the MILP may use (default: as few as the greedy needs).
     #[arg(long)]
     layers: Option<u32>,
-    /// The MILP's time limit in seconds.
-    #[arg(long, default_value_t = 60)]
-    time_limit: u64,
+    /// The MILP's time limit in seconds (default 60 for `tvm build`, 20
+    /// for `tvm specialize`); past it the best schedule found so far, at
+    /// worst the greedy one, is used.
+    #[arg(long)]
+    time_limit: Option<u64>,
     /// Branch-and-bound nodes the MILP may explore (0: no limit, stopped by
     /// the time limit only, which makes the result depend on the machine).
     #[arg(long, default_value_t = 1)]
@@ -61,11 +63,16 @@ pub enum SchedulerKind {
 
 impl ScheduleArgs {
     fn scheduler(&self) -> Scheduler {
+        self.scheduler_with_limit(60)
+    }
+
+    /// The scheduler, the MILP's time limit `seconds` unless given.
+    pub fn scheduler_with_limit(&self, seconds: u64) -> Scheduler {
         match self.scheduler {
             SchedulerKind::Greedy => Scheduler::Greedy,
             SchedulerKind::Milp => Scheduler::Milp(MilpOptions {
                 layers: self.layers,
-                time_limit: std::time::Duration::from_secs(self.time_limit),
+                time_limit: std::time::Duration::from_secs(self.time_limit.unwrap_or(seconds)),
                 node_limit: (self.nodes > 0).then_some(self.nodes),
             }),
         }
@@ -77,7 +84,7 @@ impl Default for ScheduleArgs {
         ScheduleArgs {
             scheduler: SchedulerKind::Milp,
             layers: None,
-            time_limit: 60,
+            time_limit: None,
             nodes: 1,
         }
     }
@@ -94,19 +101,35 @@ pub enum EngineKind {
 
 #[derive(clap::Args)]
 pub struct RunArgs {
-    #[command(flatten)]
-    target: RunTarget,
+    /// .c, .wat, .wasm, .tok, or a catalog program name. Optional with a
+    /// specialised --model, which records its program (given, it must be
+    /// that program).
+    program: Option<String>,
+    /// Arguments passed to main as argv[1..], split on whitespace (default:
+    /// a catalog program's manifest arguments, or those a specialised model
+    /// records).
+    #[arg(long, allow_hyphen_values = true)]
+    args: Option<String>,
+    /// Write the full token trace (prefix and steps) to this file.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// Stop after this many machine steps.
+    #[arg(long, default_value_t = super::DEFAULT_FUEL)]
+    fuel: u64,
+    /// Print run statistics as JSON on stderr.
+    #[arg(long)]
+    json: bool,
     /// The engine.
     #[arg(long, value_enum, default_value_t = EngineKind::Float)]
     engine: EngineKind,
-    /// A model file from `tvm build` (default: the cached universal model,
-    /// built on first use).
+    /// A model file from `tvm build` or `tvm specialize` (default: the
+    /// cached universal model, built on first use).
     #[arg(long)]
     model: Option<PathBuf>,
 }
 
 /// The figures of a model.
-fn figures(model: &Model, seconds: Option<f64>) -> serde_json::Value {
+pub fn figures(model: &Model, seconds: Option<f64>) -> serde_json::Value {
     let l = &model.layout;
     serde_json::json!({
         "d_model": l.d_model,
@@ -122,6 +145,18 @@ fn figures(model: &Model, seconds: Option<f64>) -> serde_json::Value {
     })
 }
 
+/// A model's size: d_model, layers, heads, d_ffn, non-zero weights.
+pub fn size(model: &Model) -> [(&'static str, usize); 5] {
+    let l = &model.layout;
+    [
+        ("d_model", l.d_model as usize),
+        ("layers", l.layers.len()),
+        ("heads", l.total_heads()),
+        ("d_ffn", l.d_ffn()),
+        ("non-zeros", model.nonzero()),
+    ]
+}
+
 /// Builds the universal model.
 pub fn build_universal(scheduler: &Scheduler) -> anyhow::Result<(Model, BuildInfo)> {
     let graph = tvm_dsl::machine::universal();
@@ -133,11 +168,51 @@ fn universal_digest() -> String {
     digest(graph_text(&tvm_dsl::machine::universal()).as_bytes())
 }
 
-/// Reads a model file, checked against the universal graph's digest.
+/// The machine graph `model`'s weights must compute: the universal graph,
+/// or for a specialised model the machine graph specialised to the program
+/// its header records (rebuilt from that program).
+pub fn graph_of(model: &Model) -> anyhow::Result<tvm_dsl::graph::Graph> {
+    match &model.program {
+        None => Ok(tvm_dsl::machine::universal()),
+        Some(baked) => super::specialize::graph(&super::specialize::baked_program(baked)?),
+    }
+}
+
+/// Reads a model file, checked against the graph it must compute
+/// ([`graph_of`]), so a file whose weights belong to another program or
+/// graph is refused.
 pub fn read_model(path: &Path) -> anyhow::Result<Model> {
-    let file = ModelFile::read(path, &Expect::graph(universal_digest()))
+    let file = ModelFile::read(path, &Expect::any_graph())
         .with_context(|| format!("reading the model {}", path.display()))?;
-    Model::from_file(&file).with_context(|| format!("loading the model {}", path.display()))
+    let model =
+        Model::from_file(&file).with_context(|| format!("loading the model {}", path.display()))?;
+    let expected = match &model.program {
+        None => universal_digest(),
+        Some(_) => digest(
+            graph_text(
+                &graph_of(&model)
+                    .with_context(|| format!("loading the model {}", path.display()))?,
+            )
+            .as_bytes(),
+        ),
+    };
+    if model.graph_digest != expected {
+        anyhow::bail!(
+            "{}: the weights were built for graph {}, but {} has digest {expected}: the file is from another version of tvm or was altered; rebuild it with `tvm {}`",
+            path.display(),
+            model.graph_digest,
+            match &model.program {
+                None => "the universal machine graph".to_owned(),
+                Some(b) => format!("the machine graph specialised to {}", b.name),
+            },
+            if model.program.is_some() {
+                "specialize"
+            } else {
+                "build"
+            }
+        );
+    }
+    Ok(model)
 }
 
 fn cache_dir() -> PathBuf {
@@ -301,15 +376,81 @@ pub fn run_engine<S: Scalar>(
     })
 }
 
+/// What a run feeds the transformer: the program, its input, and the
+/// prefix (without the program section for a specialised model).
+pub struct Prepared {
+    /// Program name, for reports.
+    pub name: String,
+    /// The program and input.
+    pub loaded: source::Loaded,
+    /// The tokens pushed before generation starts.
+    pub prefix: Vec<tvm_dsl::token::Token>,
+}
+
+/// Resolves `program` and `args` against `model`: a universal model needs
+/// a program; a specialised one runs its own (a different program is an
+/// error) with the given arguments or the ones it records.
+pub fn prepare(
+    model: &Model,
+    program: Option<&str>,
+    args: Option<&str>,
+) -> anyhow::Result<Prepared> {
+    let Some(baked) = &model.program else {
+        let Some(spec) = program else {
+            anyhow::bail!(
+                "which program? give PROGRAM (a file or catalog name); only a model from `tvm specialize` runs without one"
+            );
+        };
+        let loaded = source::load(spec, args)?;
+        let prefix = loaded.program.prefix_tokens(&loaded.input);
+        return Ok(Prepared {
+            name: spec.to_owned(),
+            loaded,
+            prefix,
+        });
+    };
+    let loaded = match program {
+        Some(spec) => {
+            let loaded = source::load(spec, args.or(Some(&baked.args)))?;
+            let given = digest(loaded.program.baked_text().as_bytes());
+            if given != baked.digest() {
+                anyhow::bail!(
+                    "the model is specialised to `{}` (program digest {}), but {spec} is a different program (digest {given}): run {spec} with the universal model (omit --model), or specialise it with `tvm specialize {spec}`",
+                    baked.name,
+                    &baked.digest()[..16],
+                );
+            }
+            loaded
+        }
+        None => {
+            let program = super::specialize::baked_program(baked)?;
+            let input = tvm_engine::program::Input::from_arg_string(
+                &baked.name,
+                args.unwrap_or(&baked.args),
+            )?;
+            source::Loaded {
+                name: baked.name.clone(),
+                program,
+                input,
+            }
+        }
+    };
+    let prefix = loaded.program.specialised_prefix_tokens(&loaded.input);
+    Ok(Prepared {
+        name: program.unwrap_or(&baked.name).to_owned(),
+        loaded,
+        prefix,
+    })
+}
+
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let RunArgs {
-        target: args,
-        engine,
-        model,
-    } = args;
-    let loaded = source::load(&args.program, args.args.as_deref())?;
-    let model = load_or_build(model.as_deref())?;
-    let prefix = loaded.program.prefix_tokens(&loaded.input);
+    let model = load_or_build(args.model.as_deref())?;
+    let Prepared {
+        name: program_name,
+        loaded,
+        prefix,
+    } = prepare(&model, args.program.as_deref(), args.args.as_deref())?;
+    let engine = args.engine;
     let outcome = match engine {
         EngineKind::Float => run_engine::<f64>(&model, &prefix, args.fuel)?,
         EngineKind::Exact => run_engine::<Q>(&model, &prefix, args.fuel)?,
@@ -327,7 +468,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e).context(format!("running the {name} transformer")),
     };
     if let Some(path) = &args.trace {
-        write_generated_trace(path, &loaded.program.prefix_text(&loaded.input), &run.trace)?;
+        let prefix_text = if model.program.is_some() {
+            let mut text: Vec<String> = prefix.iter().map(ToString::to_string).collect();
+            text.push(String::new());
+            text.join("\n")
+        } else {
+            loaded.program.prefix_text(&loaded.input)
+        };
+        write_generated_trace(path, &prefix_text, &run.trace)?;
     }
     let output = output_of(&run.trace);
     write_program_output(&output)?;
@@ -337,7 +485,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let ending = ending_of(&run.trace, run.halt_code);
     if args.json {
         let summary = serde_json::json!({
-            "program": args.program,
+            "program": program_name,
+            "specialised": model.program.is_some(),
             "engine": name,
             "steps": run.steps,
             "prefix_tokens": prefix.len(),

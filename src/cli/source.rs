@@ -8,6 +8,8 @@ use tvm_engine::program::{Input, Program, TokenFile};
 
 /// A program ready to run, with its input.
 pub struct Loaded {
+    /// Its name (`argv[0]`).
+    pub name: String,
     /// The lowered program.
     pub program: Program,
     /// Its input image.
@@ -53,6 +55,7 @@ fn load_path(path: &Path, args: Option<&str>) -> anyhow::Result<Loaded> {
             None => file.input,
         };
         return Ok(Loaded {
+            name,
             program: file.program,
             input,
         });
@@ -60,7 +63,11 @@ fn load_path(path: &Path, args: Option<&str>) -> anyhow::Result<Loaded> {
     let program =
         tvm_engine::build_file(path).with_context(|| format!("building {}", path.display()))?;
     let input = Input::from_arg_string(&name, args.unwrap_or(""))?;
-    Ok(Loaded { program, input })
+    Ok(Loaded {
+        name,
+        program,
+        input,
+    })
 }
 
 /// A human-readable listing: one instruction per line with its pc, and a

@@ -28,12 +28,16 @@ use super::model::load_or_build;
   - head: every head's Q, K, V equal the DSL's query, key, value; the score is maximal exactly at \
 matching keys, with a margin f64 keeps\n\
   - opcode: each opcode's DSL sub-graph equals WebAssembly's 32-bit semantics (z3 bit-vectors)\n\
-  - lowering: each lowered operator's routine equals the operator it replaces\n\n\
-With no selection, everything is proven. A failure prints a counterexample and the coefficients \
+  - lowering: each lowered operator's routine equals the operator it replaces\n\
+  - table (a model from `tvm specialize`): each baked instruction table equals the program's \
+instructions at every integer pc\n\n\
+With no selection, everything is proven (for a specialised model: model, table, io, neuron and head \
+items; opcodes and lowerings, which concern the universal graph, when selected). A failure prints a counterexample and the coefficients \
 responsible; the exit code is then 6."
 )]
 pub struct VerifyArgs {
-    /// A model file from `tvm build` (default: the cached universal model).
+    /// A model file from `tvm build` or `tvm specialize` (default: the
+    /// cached universal model).
     #[arg(long)]
     model: Option<PathBuf>,
     /// Prove only this opcode (e.g. ADD; repeatable; `all` for every one).
@@ -138,9 +142,29 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let cx = match &model {
-        Some(m) => Some(Context::new(&graph, m).context("preparing verification")?),
+    // A specialised model computes its own graph, and its instruction
+    // tables are proven against the program it records; the opcode and
+    // lowering proofs are about the universal graph and the compiler, so
+    // they run for it only when selected.
+    let specialised = match model.as_ref().and_then(|m| m.program.as_ref()) {
+        Some(baked) => {
+            let program = super::specialize::baked_program(baked)?;
+            let graph = super::specialize::graph(&program)?;
+            Some((program, graph))
+        }
         None => None,
+    };
+    let selection = if specialised.is_some() && !selective {
+        Selection::default()
+    } else {
+        selection
+    };
+    let cx = match (&model, &specialised) {
+        (Some(m), Some((program, g))) => {
+            Some(Context::specialised(g, m, &program.instrs).context("preparing verification")?)
+        }
+        (Some(m), None) => Some(Context::new(&graph, m).context("preparing verification")?),
+        (None, _) => None,
     };
     if let Some(m) = &model {
         digest = m.graph_digest.clone();

@@ -6,7 +6,9 @@
 //! order), with exact rationals:
 //! - `Input`: a feature's min/max over its token table; `one` = `[1, 1]`;
 //!   `position` = `[0, P]`; `position²` = `[0, P²]` (`P = max_position`);
-//! - a linear expression: the sum of its scaled intervals plus the constant;
+//! - a linear expression: the sum of its scaled intervals plus the constant,
+//!   except that neurons `α·relu(x + β)` (constant `α`) over one common `x`
+//!   are bounded together as the piecewise-linear function of `x` they sum to;
 //! - `ReGLU{a, b}` = `relu(b)·a`: `relu(b) ∈ [max(0, lo_b), max(0, hi_b)]`,
 //!   and a product of intervals spans the min/max of its four corners;
 //! - `Persist(e)`: the interval of `e`;
@@ -22,7 +24,7 @@
 use num_traits::{One, Signed, Zero};
 use std::fmt;
 use tvm_dsl::expr::{Dim, Expr, Rational};
-use tvm_dsl::graph::{Graph, Input, Node};
+use tvm_dsl::graph::{Feature, Graph, Input, Node};
 
 /// A closed interval of exact rationals. Invariant: `lo ≤ hi` (every
 /// constructor here keeps it; the fields are public for reading).
@@ -157,10 +159,32 @@ pub enum RangeError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ranges {
     intervals: Vec<Interval>,
+    /// For each `ReGLU{a, b}` whose `a` is a known constant `α`:
+    /// `(x, β, α)` with `b = x + β` (`x` without constant term), so the
+    /// neuron is `α·relu(x + β)`, a hinge of `x`.
+    hinges: Vec<Option<Hinge>>,
     max_position: u64,
 }
 
+/// `α·relu(x + β)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Hinge {
+    x: Expr,
+    beta: Rational,
+    alpha: Rational,
+}
+
 impl Ranges {
+    /// No dimensions yet, for positions `0..=max_position`; add them with
+    /// [`Ranges::push`].
+    pub fn new(max_position: u64) -> Ranges {
+        Ranges {
+            intervals: Vec::new(),
+            hinges: Vec::new(),
+            max_position,
+        }
+    }
+
     /// The interval of `d`. Panics if `d` is not a dimension of the
     /// analysed graph (like indexing); see [`Ranges::get`].
     pub fn of(&self, d: Dim) -> &Interval {
@@ -176,14 +200,14 @@ impl Ranges {
     /// Panics if `e` reads a dimension not in the graph; see
     /// [`Ranges::get_expr`].
     pub fn of_expr(&self, e: &Expr) -> Interval {
-        interval_of(&self.intervals, e)
+        self.interval_of(e)
             .unwrap_or_else(|d| panic!("d{} is not a dimension of the analysed graph", d.0))
     }
 
     /// The interval of a linear expression, if it reads only the graph's
     /// dimensions.
     pub fn get_expr(&self, e: &Expr) -> Option<Interval> {
-        interval_of(&self.intervals, e).ok()
+        self.interval_of(e).ok()
     }
 
     /// The last position the bounds cover.
@@ -200,28 +224,18 @@ impl Ranges {
     pub fn is_empty(&self) -> bool {
         self.intervals.is_empty()
     }
-}
 
-/// `Σ cᵢ·I(dᵢ) + c₀`, or the first dimension `known` does not cover.
-fn interval_of(known: &[Interval], e: &Expr) -> Result<Interval, Dim> {
-    let mut acc = Interval::point(e.constant_term().clone());
-    for (d, c) in e.terms() {
-        let i = known.get(d.index()).ok_or(*d)?;
-        acc = acc.add(&i.scale(c));
-    }
-    Ok(acc)
-}
-
-/// Bounds every dimension of `graph` over positions `0..=max_position`.
-pub fn analyse(graph: &Graph, max_position: u64) -> Result<Ranges, RangeError> {
-    let p = Rational::from_integer(max_position.into());
-    let mut intervals: Vec<Interval> = Vec::with_capacity(graph.dims().len());
-    for (i, dimension) in graph.dims().iter().enumerate() {
-        let dim = Dim(i as u32);
+    /// Bounds the next dimension of the graph whose features are
+    /// `features`: `node` may read only the dimensions already pushed.
+    pub fn push(&mut self, features: &[Feature], node: &Node) -> Result<&Interval, RangeError> {
+        let dim = Dim(self.intervals.len() as u32);
         let of = |e: &Expr| {
-            interval_of(&intervals, e).map_err(|reads| RangeError::ForwardReference { dim, reads })
+            self.interval_of(e)
+                .map_err(|reads| RangeError::ForwardReference { dim, reads })
         };
-        let interval = match &dimension.node {
+        let p = Rational::from_integer(self.max_position.into());
+        let mut hinge = None;
+        let interval = match node {
             Node::Input(Input::One) => Interval::point(Rational::one()),
             Node::Input(Input::Position) => Interval {
                 lo: Rational::zero(),
@@ -232,8 +246,7 @@ pub fn analyse(graph: &Graph, max_position: u64) -> Result<Ranges, RangeError> {
                 hi: &p * &p,
             },
             Node::Input(Input::Feature(f)) => {
-                let feature = graph
-                    .features()
+                let feature = features
                     .get(*f as usize)
                     .ok_or(RangeError::UnknownFeature { dim, feature: *f })?;
                 let (Some(lo), Some(hi)) =
@@ -249,7 +262,18 @@ pub fn analyse(graph: &Graph, max_position: u64) -> Result<Ranges, RangeError> {
                     hi: Rational::from_integer((*hi).into()),
                 }
             }
-            Node::ReGLU { a, b } => of(b)?.relu().mul(&of(a)?),
+            Node::ReGLU { a, b } => {
+                let ia = of(a)?;
+                let ib = of(b)?;
+                if ia.lo == ia.hi && !b.is_constant() {
+                    hinge = Some(Hinge {
+                        x: b.clone() - Expr::constant(b.constant_term().clone()),
+                        beta: b.constant_term().clone(),
+                        alpha: ia.lo.clone(),
+                    });
+                }
+                ib.relu().mul(&ia)
+            }
             Node::Persist(e) => of(e)?,
             Node::LookUp(l) => {
                 // Query, key and active must precede too, though only the
@@ -268,12 +292,83 @@ pub fn analyse(graph: &Graph, max_position: u64) -> Result<Ranges, RangeError> {
                 }
             }
         };
-        intervals.push(interval);
+        self.intervals.push(interval);
+        self.hinges.push(hinge);
+        Ok(&self.intervals[dim.index()])
     }
-    Ok(Ranges {
-        intervals,
-        max_position,
-    })
+
+    /// `Σ cᵢ·I(dᵢ) + c₀`, or the first dimension not covered. Terms that
+    /// are hinges `c·α·relu(x + β)` of one common `x` are bounded together,
+    /// as the piecewise-linear function of `x` they sum to (exactly: its
+    /// extremes over `I(x)` lie at the ends or at a breakpoint), so
+    /// `relu(x+1) − 2·relu(x) + relu(x−1)` gets `[0, 1]`, not the sum of
+    /// three wide intervals.
+    fn interval_of(&self, e: &Expr) -> Result<Interval, Dim> {
+        let mut acc = Interval::point(e.constant_term().clone());
+        let mut groups: Vec<(&Expr, Vec<(Rational, Rational)>)> = Vec::new();
+        for (d, c) in e.terms() {
+            let i = self.intervals.get(d.index()).ok_or(*d)?;
+            match &self.hinges[d.index()] {
+                Some(h) => {
+                    let w = c * &h.alpha;
+                    // The breakpoint `t = −β`, weight `w`.
+                    let member = (-h.beta.clone(), w);
+                    match groups.iter_mut().find(|(x, _)| *x == &h.x) {
+                        Some((_, members)) => members.push(member),
+                        None => groups.push((&h.x, vec![member])),
+                    }
+                }
+                None => acc = acc.add(&i.scale(c)),
+            }
+        }
+        for (x, mut members) in groups {
+            let ix = self.interval_of(x)?;
+            members.sort();
+            acc = acc.add(&hinge_sum_range(&ix, &members));
+        }
+        Ok(acc)
+    }
+}
+
+/// The range over `x ∈ ix` of `f(x) = Σ wₜ·relu(x − t)` (members `(t, wₜ)`
+/// sorted by `t`): `f` is linear between breakpoints, so its extremes are
+/// among `f(lo)`, `f(hi)` and `f(t)` for breakpoints inside.
+fn hinge_sum_range(ix: &Interval, members: &[(Rational, Rational)]) -> Interval {
+    // f(p) = p·Σ_{t<p} w − Σ_{t<p} w·t, swept over the sorted points.
+    let mut points: Vec<Rational> = vec![ix.lo.clone()];
+    points.extend(
+        members
+            .iter()
+            .map(|(t, _)| t.clone())
+            .filter(|t| &ix.lo < t && t < &ix.hi),
+    );
+    points.push(ix.hi.clone());
+    let (mut s1, mut s2) = (Rational::zero(), Rational::zero());
+    let mut next = 0;
+    let mut out: Option<Interval> = None;
+    for p in points {
+        while next < members.len() && members[next].0 < p {
+            let (t, w) = &members[next];
+            s1 += w;
+            s2 += w * t;
+            next += 1;
+        }
+        let v = &p * &s1 - &s2;
+        out = Some(match out {
+            None => Interval::point(v),
+            Some(i) => i.join(&Interval::point(v)),
+        });
+    }
+    out.unwrap_or_else(|| Interval::point(Rational::zero()))
+}
+
+/// Bounds every dimension of `graph` over positions `0..=max_position`.
+pub fn analyse(graph: &Graph, max_position: u64) -> Result<Ranges, RangeError> {
+    let mut ranges = Ranges::new(max_position);
+    for dimension in graph.dims() {
+        ranges.push(graph.features(), &dimension.node)?;
+    }
+    Ok(ranges)
 }
 
 /// One line per dimension, in index order: `d<i> <label> <kind> [lo, hi]`

@@ -74,6 +74,8 @@ fn hand_computed_intervals() {
         tie: Tie::Earliest,
     });
     let z = g.is_zero(pos.clone() - 3);
+    // A baked table of pos: 5, −2, 7 at 0, 1, 2 and 0 elsewhere.
+    let t = g.table(pos.clone(), &[5, -2, 7]);
     let r = analyse(&g, 10).unwrap();
     assert_eq!(r.of(dim(&n1)), &iv(0, 1275));
     assert_eq!(r.of(dim(&n2)), &iv(-1500, 0));
@@ -85,8 +87,13 @@ fn hand_computed_intervals() {
     assert_eq!(r.of(dim(&c3)), &iv(-2816, -1));
     assert_eq!(r.of(dim(&l1)), &iv(0, 260));
     assert_eq!(r.of(dim(&l2)), &iv(-256, 0));
-    // relu(x+1) − 2·relu(x) + relu(x−1), x = pos − 3 ∈ [−3, 7]: loose but sound.
-    assert_eq!(r.of_expr(&z), iv(-14, 14));
+    // relu(x+1) − 2·relu(x) + relu(x−1), x = pos − 3 ∈ [−3, 7]: hinges of
+    // one x are bounded together, as the piecewise-linear function they
+    // sum to (term by term it would be [−14, 14]).
+    assert_eq!(r.of_expr(&z), iv(0, 1));
+    // The table's range is its values' (and 0 outside), not the sum of
+    // its hinges' ranges.
+    assert_eq!(r.of_expr(&t), iv(-2, 7));
     assert_eq!(r.max_position(), 10);
     assert_eq!(r.len(), g.dims().len());
     assert_eq!(r.get(Dim(999)), None);

@@ -85,6 +85,9 @@ pub struct Context<'a> {
     pub io: IoWeights,
     /// Exact bounds of every plan dimension over the supported range.
     pub ranges: Vec<Interval>,
+    /// For a specialised model: the baked tables of the program it records
+    /// ([`crate::table`]).
+    pub tables: Vec<crate::table::Column>,
 }
 
 impl<'a> Context<'a> {
@@ -135,7 +138,20 @@ impl<'a> Context<'a> {
             weights,
             io,
             ranges,
+            tables: Vec::new(),
         })
+    }
+
+    /// The context of a model specialised to `program` (whose graph is
+    /// `graph`): its instruction tables are proven too.
+    pub fn specialised(
+        graph: &'a Graph,
+        model: &'a Model,
+        program: &[tvm_dsl::isa::Instr],
+    ) -> Result<Context<'a>, VerifyError> {
+        let mut cx = Context::new(graph, model)?;
+        cx.tables = crate::table::expected(program);
+        Ok(cx)
     }
 
     /// Sets one weight of the model under proof (as the tensor `tensor`

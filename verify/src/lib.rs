@@ -12,6 +12,7 @@
 //! - [`slots`]: which dimension each residual slot holds when;
 //! - [`spec`]: what each layer must hold, from the DSL alone;
 //! - [`neuron`], [`head`], [`io`], [`model_check`]: the model's items;
+//! - [`table`]: a specialised model's baked instructions;
 //! - [`opcode`], [`lowering`], [`semantics`]: the machine's semantics;
 //! - [`run`]: all of them, in parallel, in a fixed order;
 //! - [`report`]: verdicts, counterexamples, the coefficients responsible.
@@ -31,6 +32,7 @@ pub mod semantics;
 pub mod slots;
 pub mod smt;
 pub mod spec;
+pub mod table;
 
 /// Why verification could not start.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

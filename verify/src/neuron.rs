@@ -39,6 +39,22 @@ pub fn prove(cx: &Context, l: usize, r: usize, spec: &NeuronSpec, w: &LayerWeigh
         },
         _ => (Some(plan_term(&spec.a)), Some(plan_term(&spec.b))),
     };
+    // The output coefficient the DSL gives the neuron: 1 for a ReGLU of its
+    // own, its coefficient in the persist when the plan fused it into the
+    // persist's unit.
+    if let Role::Dsl(o) = &spec.role {
+        let unit_origin = cx.plan.dims.get(spec.dim.index()).and_then(|d| d.origin);
+        let expected = match unit_origin.map(|p| &cx.graph.dim(p).node) {
+            Some(Node::Persist(e)) => e.coefficient(*o),
+            _ => Rational::from_integer(1.into()),
+        };
+        if spec.coef != expected {
+            claims.failures.push(format!(
+                "the neuron's coefficient is {}, the DSL's {expected}",
+                spec.coef
+            ));
+        }
+    }
     let (Some(a_term), Some(b_term)) = (a_term, b_term) else {
         claims
             .failures

@@ -26,12 +26,15 @@ pub enum Kind {
     Lowering,
     /// The schedule and the slot map.
     Model,
+    /// A specialised model's baked instruction table against its program.
+    Table,
 }
 
 impl Kind {
     /// Every kind, in report order.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Model,
+        Kind::Table,
         Kind::Io,
         Kind::Neuron,
         Kind::Head,
@@ -48,6 +51,7 @@ impl Kind {
             Kind::Opcode => "opcode",
             Kind::Lowering => "lowering",
             Kind::Model => "model",
+            Kind::Table => "table",
         }
     }
 }

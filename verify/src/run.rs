@@ -13,7 +13,7 @@ use crate::context::Context;
 use crate::obligation::{Kind, Smt};
 use crate::report::{ItemReport, NamedSmt, decide};
 use crate::semantics::{self, Selection, Task};
-use crate::{head, io, model_check, neuron};
+use crate::{head, io, model_check, neuron, table};
 
 /// One unit of work.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,11 +38,15 @@ pub enum Job {
     SquareLemma,
     /// `(q − x)² ≥ 1` for integers `q ≠ x`: the winning margin.
     MarginLemma,
+    /// Baked table `i` of a specialised model (`Context::tables`).
+    Table(usize),
 }
 
 /// Every model job: model checks, I/O, neurons, heads, in report order.
 pub fn model_jobs(cx: &Context) -> Vec<Job> {
-    let mut jobs = vec![Job::Dependencies, Job::Slots, Job::Embedding];
+    let mut jobs = vec![Job::Dependencies, Job::Slots];
+    jobs.extend((0..cx.tables.len()).map(Job::Table));
+    jobs.push(Job::Embedding);
     jobs.extend((0..cx.model.layout.readout.len()).map(Job::Readout));
     jobs.push(Job::OutputHead);
     for (l, layer) in cx.model.layout.layers.iter().enumerate() {
@@ -95,6 +99,10 @@ pub fn job_name(cx: &Context, job: &Job) -> String {
         Job::GateLemma => "lemma.match_gate".into(),
         Job::SquareLemma => "lemma.square".into(),
         Job::MarginLemma => "lemma.margin".into(),
+        Job::Table(i) => cx
+            .tables
+            .get(*i)
+            .map_or_else(|| "table.?".into(), |c| table::item_name(&c.name)),
     }
 }
 
@@ -130,6 +138,10 @@ pub fn prove(cx: &Context, job: &Job) -> ItemReport {
                 ),
             }
         }
+        Job::Table(i) => match cx.tables.get(*i) {
+            Some(column) => table::prove(cx.graph, column),
+            None => missing(Kind::Table, format!("table {i}"), 0, "no such table"),
+        },
         Job::GateLemma => gate_lemma(),
         Job::SquareLemma => lemma(
             "lemma.square",

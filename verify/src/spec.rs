@@ -132,12 +132,25 @@ pub fn layers(
                     _ => Role::Auxiliary,
                 };
                 for n in neurons {
+                    // A neuron the plan fused into a persist's unit is its
+                    // own DSL ReGLU.
+                    let role = match n.origin {
+                        Some(o)
+                            if matches!(
+                                graph.dims().get(o.index()).map(|x| &x.node),
+                                Some(Node::ReGLU { .. })
+                            ) =>
+                        {
+                            Role::Dsl(o)
+                        }
+                        _ => role.clone(),
+                    };
                     out[l].neurons.push(NeuronSpec {
                         dim: Dim(i as u32),
                         coef: n.coef.clone(),
                         a: n.a.clone(),
                         b: n.b.clone(),
-                        role: role.clone(),
+                        role,
                     });
                 }
             }

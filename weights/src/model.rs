@@ -40,7 +40,9 @@ use tvm_dsl::machine::output;
 use tvm_dsl::token::VOCAB_SIZE;
 
 use crate::milp::{MilpOptions, MilpOutcome};
-use crate::model_file::{ExactTensor, FORMAT_VERSION, Header, ModelFile, ModelFileError, digest};
+use crate::model_file::{
+    BakedProgram, ExactTensor, FORMAT_VERSION, Header, ModelFile, ModelFileError, digest,
+};
 use crate::plan::{Embedding, HeadKind, Plan, PlanError, Unit};
 use crate::schedule::{Schedule, ScheduleError, Stats};
 
@@ -181,6 +183,8 @@ pub struct Model {
     pub tensors: BTreeMap<String, ExactTensor>,
     /// Digest of the graph the model computes.
     pub graph_digest: String,
+    /// For a specialised model, the program baked in.
+    pub program: Option<BakedProgram>,
 }
 
 /// A canonical text of a graph (its digest identifies it): features,
@@ -603,6 +607,7 @@ impl Model {
             },
             tensors,
             graph_digest: digest(graph_text(graph).as_bytes()),
+            program: None,
         })
     }
 
@@ -628,7 +633,8 @@ impl Model {
                 format_version: FORMAT_VERSION,
                 vocab_size: VOCAB_SIZE as u32,
                 graph_digest: self.graph_digest.clone(),
-                program_digest: None,
+                program_digest: self.program.as_ref().map(BakedProgram::digest),
+                program: self.program.clone(),
                 d_model: self.layout.d_model,
                 layers: self.layout.layers.len() as u32,
                 metadata,
@@ -653,6 +659,14 @@ impl Model {
                 "the header's d_model or layer count disagrees with its layout".into(),
             ));
         }
+        let recorded = file.header.program.as_ref().map(BakedProgram::digest);
+        if file.header.program_digest != recorded {
+            return Err(ModelError::Layout(format!(
+                "the header's program digest ({}) is not the digest of the program it records ({})",
+                file.header.program_digest.as_deref().unwrap_or("none"),
+                recorded.as_deref().unwrap_or("none")
+            )));
+        }
         let mut tensors = BTreeMap::new();
         for (name, t) in &file.tensors {
             let exact = match file.exact.get(name) {
@@ -667,6 +681,7 @@ impl Model {
             layout,
             tensors,
             graph_digest: file.header.graph_digest.clone(),
+            program: file.header.program.clone(),
         };
         model.check_shapes()?;
         Ok(model)

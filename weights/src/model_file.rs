@@ -378,8 +378,11 @@ pub struct Header {
     pub vocab_size: u32,
     /// Hex SHA-256 ([`digest`]) of the machine graph's canonical text.
     pub graph_digest: String,
-    /// For specialised models: hex SHA-256 of the program baked in.
+    /// For specialised models: hex SHA-256 of the program baked in (of
+    /// [`BakedProgram::tokens`]).
     pub program_digest: Option<String>,
+    /// For specialised models: the program baked in.
+    pub program: Option<BakedProgram>,
     /// Residual stream width.
     pub d_model: u32,
     /// Number of transformer layers.
@@ -387,6 +390,27 @@ pub struct Header {
     /// Slot map, schedule and the like; opaque here. Object keys are written
     /// sorted. Non-integer JSON numbers may not round-trip bit for bit.
     pub metadata: Value,
+}
+
+/// The program a specialised model is built for, as the header records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BakedProgram {
+    /// Its name (what `argv[0]` is).
+    pub name: String,
+    /// The arguments it was specialised with: the default of `tvm run`.
+    pub args: String,
+    /// Its prefix without input, as space-separated token texts
+    /// (`<program> … <memory> b b b b <data> … <run>`): the instructions
+    /// the weights bake in, and the memory image the run's prefix carries.
+    pub tokens: String,
+}
+
+impl BakedProgram {
+    /// Hex SHA-256 of [`BakedProgram::tokens`]: the program digest.
+    pub fn digest(&self) -> String {
+        digest(self.tokens.as_bytes())
+    }
 }
 
 /// A model: header, f64 tensors for the float engine and, for some of them,
@@ -610,6 +634,8 @@ struct StoredHeader {
     vocab_size: u32,
     graph_digest: String,
     program_digest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    program: Option<BakedProgram>,
     d_model: u32,
     layers: u32,
     metadata: Value,
@@ -808,6 +834,7 @@ impl ModelFile {
             vocab_size: header.vocab_size,
             graph_digest: header.graph_digest.clone(),
             program_digest: header.program_digest.clone(),
+            program: header.program.clone(),
             d_model: header.d_model,
             layers: header.layers,
             metadata: canonical_json(&header.metadata),
@@ -1098,6 +1125,7 @@ impl ModelFile {
                 vocab_size: stored.vocab_size,
                 graph_digest: stored.graph_digest,
                 program_digest: stored.program_digest,
+                program: stored.program,
                 d_model: stored.d_model,
                 layers: stored.layers,
                 metadata: stored.metadata,

@@ -12,7 +12,8 @@
 //!   per-token table).
 //! - `ReGLU{a, b}` → one FFN neuron `relu(b)·a`; `Persist(e)` → nothing:
 //!   its readers read the linear form `e` (a sublayer saved per persist on
-//!   a path).
+//!   a path) — except that the neurons only a persist reads (two or more)
+//!   are summed by one FFN unit into one dimension, the persist's.
 //! - `CumSum(e)` → a **mean** head (uniform attention over `0..=i`, value
 //!   `e`: output `Σe/(i+1)`) and one neuron `relu(position + 1)·mean`. The
 //!   float engine computes that neuron as the running sum itself
@@ -60,6 +61,9 @@ pub const SENTINEL: i64 = 1 << 23;
 /// One FFN neuron contributing `coef · relu(b) · a`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Neuron {
+    /// The DSL `ReGLU` it is, when it is one (`None` for the neurons the
+    /// plan adds).
+    pub origin: Option<Dim>,
     /// Its weight in the output.
     pub coef: Rational,
     /// The value (linear) side.
@@ -326,11 +330,13 @@ impl Builder<'_> {
                     let k2 = self.ffn(
                         vec![
                             Neuron {
+                                origin: None,
                                 coef: int(1),
                                 a: k.clone(),
                                 b: k.clone(),
                             },
                             Neuron {
+                                origin: None,
                                 coef: int(-1),
                                 a: k.clone(),
                                 b: -k.clone(),
@@ -358,6 +364,7 @@ impl Builder<'_> {
                     let off = (Expr::int(1) - a.clone()).scale(&int(KEY_BOUND));
                     let ak = self.ffn(
                         vec![Neuron {
+                            origin: None,
                             coef: int(1),
                             a: k.clone(),
                             b: a.clone(),
@@ -368,11 +375,13 @@ impl Builder<'_> {
                     let ak2 = self.ffn(
                         vec![
                             Neuron {
+                                origin: None,
                                 coef: int(1),
                                 a: k.clone(),
                                 b: k.clone() - off.clone(),
                             },
                             Neuron {
+                                origin: None,
                                 coef: int(-1),
                                 a: k.clone(),
                                 b: -k.clone() - off,
@@ -408,16 +417,19 @@ impl Builder<'_> {
         Ok(self.ffn(
             vec![
                 Neuron {
+                    origin: None,
                     coef: int(1),
                     a: value.clone(),
                     b: d.clone() + 1,
                 },
                 Neuron {
+                    origin: None,
                     coef: int(-2),
                     a: value.clone(),
                     b: d.clone(),
                 },
                 Neuron {
+                    origin: None,
                     coef: int(1),
                     a: value,
                     b: d - 1,
@@ -441,6 +453,73 @@ impl Builder<'_> {
     }
 }
 
+/// The `ReGLU` dimensions an FFN sums in place. A ReGLU read only by
+/// `Persist`s is a candidate; a persist reading at least two candidates
+/// becomes one FFN unit holding their neurons (a copy in each persist that
+/// reads one) — one residual slot for the sum, not one per neuron: a baked
+/// table of thousands of hinges is one dimension. A candidate is fused when
+/// every persist reading it is such a unit (then it needs no slot of its
+/// own); the units are found as a greatest fixpoint, since a persist that
+/// keeps fewer than two fused neurons would cost a slot and save at most
+/// one.
+fn fused_neurons(graph: &Graph) -> Vec<bool> {
+    let n = graph.dims().len();
+    // Per dimension: the persists reading it, or None once anything else
+    // (another node kind, an output) reads it.
+    let mut readers: Vec<Option<Vec<usize>>> = vec![Some(Vec::new()); n];
+    for (i, dim) in graph.dims().iter().enumerate() {
+        let persist = matches!(dim.node, Node::Persist(_));
+        for e in dim.node.operands() {
+            for d in e.dims() {
+                let slot = &mut readers[d.index()];
+                match slot {
+                    Some(list) if persist => list.push(i),
+                    _ => *slot = None,
+                }
+            }
+        }
+    }
+    for (_, e) in graph.outputs() {
+        for d in e.dims() {
+            readers[d.index()] = None;
+        }
+    }
+    let candidate: Vec<bool> = (0..n)
+        .map(|i| {
+            matches!(graph.dims()[i].node, Node::ReGLU { .. })
+                && readers[i].as_ref().is_some_and(|r| !r.is_empty())
+        })
+        .collect();
+    let mut unit = vec![false; n];
+    for (i, dim) in graph.dims().iter().enumerate() {
+        if let Node::Persist(e) = &dim.node {
+            unit[i] = e.dims().filter(|x| candidate[x.index()]).count() >= 2;
+        }
+    }
+    let fused_now = |unit: &[bool], x: usize| {
+        candidate[x]
+            && readers[x]
+                .as_ref()
+                .is_some_and(|r| r.iter().all(|p| unit[*p]))
+    };
+    loop {
+        let mut changed = false;
+        for (i, dim) in graph.dims().iter().enumerate() {
+            if let Node::Persist(e) = &dim.node
+                && unit[i]
+                && e.dims().filter(|x| fused_now(&unit, x.index())).count() < 2
+            {
+                unit[i] = false;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    (0..n).map(|x| fused_now(&unit, x)).collect()
+}
+
 impl Plan {
     /// Lowers a DSL graph.
     pub fn from_graph(graph: &Graph) -> Result<Plan, PlanError> {
@@ -450,6 +529,7 @@ impl Plan {
             units: HashMap::new(),
             keys: HashMap::new(),
         };
+        let fused = fused_neurons(graph);
         for (i, dim) in graph.dims().iter().enumerate() {
             let d = Dim(i as u32);
             let name = graph.label(d);
@@ -464,8 +544,11 @@ impl Plan {
                     name,
                     Some(d),
                 ),
+                // Fused into the persists that read it (below).
+                Node::ReGLU { .. } if fused[i] => Expr::zero(),
                 Node::ReGLU { a, b: gate } => {
                     let neuron = Neuron {
+                        origin: Some(d),
                         coef: int(1),
                         a: b.tr(a),
                         b: b.tr(gate),
@@ -474,7 +557,30 @@ impl Plan {
                 }
                 // A linear form costs nothing in a transformer: every
                 // reader's weights compute it from the residual directly.
-                Node::Persist(e) => b.tr(e),
+                Node::Persist(e) => {
+                    let (inner, rest): (Vec<_>, Vec<_>) =
+                        e.terms().iter().partition(|(x, _)| fused[x.index()]);
+                    if inner.is_empty() {
+                        b.tr(e)
+                    } else {
+                        let neurons = inner
+                            .iter()
+                            .filter_map(|(x, c)| match &graph.dim(*x).node {
+                                Node::ReGLU { a, b: gate } => Some(Neuron {
+                                    origin: Some(*x),
+                                    coef: c.clone(),
+                                    a: b.tr(a),
+                                    b: b.tr(gate),
+                                }),
+                                // Only ReGLUs are fused.
+                                _ => None,
+                            })
+                            .collect();
+                        let rest =
+                            Expr::from_terms(rest.into_iter().cloned(), e.constant_term().clone());
+                        b.ffn(neurons, name, Some(d)) + b.tr(&rest)
+                    }
+                }
                 Node::CumSum(e) => {
                     let value = b.tr(e);
                     let mean = b.head(
@@ -489,6 +595,7 @@ impl Plan {
                     let pos = b.position();
                     let sum = b.add(
                         Unit::Ffn(vec![Neuron {
+                            origin: None,
                             coef: int(1),
                             a: mean[0].clone(),
                             b: pos + 1,

@@ -110,6 +110,7 @@ fn sample_model() -> ModelFile {
             vocab_size: 260,
             graph_digest: graph_digest(),
             program_digest: Some(digest(b"program")),
+            program: None,
             d_model: 12,
             layers: 2,
             metadata: json!({"slots": {"pc": 0, "acc": 1, "carry": 2}, "schedule": [[0, "attn"], [1, "ffn"]]}),

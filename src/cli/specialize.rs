@@ -1,0 +1,184 @@
+//! `tvm specialize`: a model with one program baked into its weights.
+
+use anyhow::Context as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use tvm_engine::program::{Program, TokenFile};
+use tvm_weights::model::{BuildInfo, Model, Scheduler};
+use tvm_weights::model_file::BakedProgram;
+
+use super::model::{ScheduleArgs, figures, load_or_build};
+use super::source;
+
+#[derive(clap::Args)]
+pub struct SpecializeArgs {
+    /// .c, .wat, .wasm, .tok, or a catalog program name.
+    program: String,
+    /// The arguments recorded as the model's default (`tvm run --model`
+    /// without --args uses them); a catalog program defaults to its
+    /// manifest's. They are not baked in: any run may pass others.
+    #[arg(long, allow_hyphen_values = true)]
+    args: Option<String>,
+    /// Where to write the model (safetensors; written atomically).
+    #[arg(short, long, default_value = "model.safetensors")]
+    output: PathBuf,
+    #[command(flatten)]
+    schedule: ScheduleArgs,
+    /// Print the figures as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A specialised model and how it was made.
+pub struct Specialized {
+    /// The model, its header naming the program.
+    pub model: Model,
+    /// Plan, schedule and MILP report.
+    pub info: BuildInfo,
+    /// Seconds partially evaluating the graph.
+    pub graph_seconds: f64,
+    /// Seconds planning, scheduling and computing weights.
+    pub build_seconds: f64,
+    /// `(kind, universal, specialised)` dimension counts of the graph.
+    pub removed: Vec<(&'static str, usize, usize)>,
+}
+
+/// The machine graph specialised to `program`.
+pub fn graph(program: &Program) -> anyhow::Result<tvm_dsl::graph::Graph> {
+    tvm_symbolic::specialize::machine(&program.instrs)
+        .context("partially evaluating the machine graph for the program")
+}
+
+/// The program a specialised model's header records.
+pub fn baked_program(baked: &BakedProgram) -> anyhow::Result<Program> {
+    let file = TokenFile::parse(&baked.tokens)
+        .map_err(tvm_engine::BuildError::from)
+        .context("the model's header records a program that does not parse")?;
+    Ok(file.program)
+}
+
+/// Specialises `program` (named `name`, default arguments `args`).
+pub fn specialize(
+    name: &str,
+    args: &str,
+    program: &Program,
+    scheduler: &Scheduler,
+) -> anyhow::Result<Specialized> {
+    let start = Instant::now();
+    let graph = graph(program)?;
+    let graph_seconds = start.elapsed().as_secs_f64();
+    let universal = tvm_dsl::machine::universal();
+    let removed = tvm_symbolic::specialize::removed(&universal, &graph).counts;
+    let start = Instant::now();
+    let (mut model, info) = Model::build_with(&graph, scheduler)
+        .context("building the weights of the specialised graph")?;
+    model.program = Some(BakedProgram {
+        name: name.to_owned(),
+        args: args.to_owned(),
+        tokens: program.baked_text(),
+    });
+    Ok(Specialized {
+        model,
+        info,
+        graph_seconds,
+        build_seconds: start.elapsed().as_secs_f64(),
+        removed,
+    })
+}
+
+pub fn run(args: SpecializeArgs) -> anyhow::Result<ExitCode> {
+    let loaded = source::load(&args.program, args.args.as_deref())?;
+    let default_args = match &args.args {
+        Some(a) => a.clone(),
+        None => tvm_catalog::Manifest::builtin()
+            .ok()
+            .and_then(|m| m.get(&args.program).map(|e| e.args_str().to_owned()))
+            .unwrap_or_default(),
+    };
+    let start = Instant::now();
+    let s = specialize(
+        &loaded.name,
+        &default_args,
+        &loaded.program,
+        &args.schedule.scheduler_with_limit(20),
+    )?;
+    let file = s.model.to_file()?;
+    file.write_atomically(&args.output)
+        .with_context(|| format!("writing {}", args.output.display()))?;
+    let seconds = start.elapsed().as_secs_f64();
+    let universal = load_or_build(None)?;
+    let size = std::fs::metadata(&args.output)
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let saved = loaded.program.prefix_tokens(&loaded.input).len()
+        - loaded
+            .program
+            .specialised_prefix_tokens(&loaded.input)
+            .len();
+    if args.json {
+        let v = serde_json::json!({
+            "program": loaded.name,
+            "program_digest": s.model.program.as_ref().map(BakedProgram::digest),
+            "instructions": loaded.program.instrs.len(),
+            "file": args.output.display().to_string(),
+            "file_bytes": size,
+            "seconds": seconds,
+            "graph_seconds": s.graph_seconds,
+            "build_seconds": s.build_seconds,
+            "milp": s.info.milp.as_ref().map(|m| serde_json::json!({
+                "d_model": m.d_model,
+                "greedy_d_model": m.greedy_d_model,
+                "lower_bound": m.lower_bound,
+                "optimal": m.optimal,
+                "status": m.status,
+                "seconds": m.seconds,
+            })),
+            "prefix_tokens_saved": saved,
+            "graph": s.removed.iter().map(|(k, u, p)| serde_json::json!({
+                "kind": k, "universal": u, "specialised": p,
+            })).collect::<Vec<_>>(),
+            "specialised": figures(&s.model, None),
+            "universal": figures(&universal, None),
+        });
+        println!("{v:#}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "wrote {} ({size} bytes) in {seconds:.2} s (graph {:.2} s, schedule and weights {:.2} s)",
+        args.output.display(),
+        s.graph_seconds,
+        s.build_seconds
+    );
+    println!(
+        "specialised to {} ({} instructions, digest {}); its runs skip {saved} prefix tokens",
+        loaded.name,
+        loaded.program.instrs.len(),
+        s.model
+            .program
+            .as_ref()
+            .map(BakedProgram::digest)
+            .unwrap_or_default()
+    );
+    let graph: Vec<String> = s
+        .removed
+        .iter()
+        .map(|(k, u, p)| format!("{k} {u} → {p}"))
+        .collect();
+    println!("  graph: {}", graph.join(", "));
+    println!("  {:<12} {:>8} {:>8}", "", "universal", "specialised");
+    for ((label, u), (_, p)) in super::model::size(&universal)
+        .into_iter()
+        .zip(super::model::size(&s.model))
+    {
+        println!("  {label:<12} {u:>8} {p:>8}");
+    }
+    if let Some(m) = &s.info.milp {
+        println!(
+            "  MILP schedule: d_model {} (greedy {}, lower bound {}), {:.1} s: {}",
+            m.d_model, m.greedy_d_model, m.lower_bound, m.seconds, m.status
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
