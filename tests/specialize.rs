@@ -98,6 +98,50 @@ fn opcodes_a_program_never_uses_leave_the_graph() {
     assert!(removed > 3, "hello leaves only {removed} opcodes unused");
 }
 
+#[test]
+fn hinge_tables_compute_what_their_neurons_do() {
+    // The engines evaluate a baked table by binary search; read neuron by
+    // neuron, the exact residual stream is the same at every position of
+    // hello's whole stream, and the float one agrees to rounding.
+    use tvm_engine::exact::Q;
+    use tvm_engine::hull::Coord as _;
+    use tvm_engine::transformer::Transformer;
+    let manifest = Manifest::builtin().expect("catalog");
+    let entry = manifest.program("hello").expect("hello");
+    let program = tvm_engine::build_file(&entry.source_path()).expect("builds");
+    let graph = tvm_symbolic::specialize::machine(&program.instrs).expect("specialises");
+    let (model, _) =
+        tvm_weights::model::Model::build_with(&graph, &tvm_weights::model::Scheduler::Greedy)
+            .expect("builds");
+    let input = Input::from_args(entry.program_name(), &entry.args()).expect("input");
+    let mut stream = program.specialised_prefix_tokens(&input);
+    stream.extend(runner::run_reference(&program, &input, FUEL).trace);
+    let mut tables = Transformer::<Q>::new(&model).expect("loads");
+    let mut literal = Transformer::<Q>::neuron_by_neuron(&model).expect("loads");
+    let mut float = Transformer::<f64>::new(&model).expect("loads");
+    for (i, &token) in stream.iter().enumerate() {
+        tables.push(token).expect("runs");
+        literal.push(token).expect("runs");
+        float.push(token).expect("runs");
+        let exact_equal = tables
+            .residual()
+            .iter()
+            .zip(literal.residual())
+            .all(|(a, b)| a.compare(b).is_eq());
+        assert!(
+            exact_equal,
+            "position {i}: the tables differ from their neurons"
+        );
+        for (f, q) in float.residual().iter().zip(tables.residual()) {
+            let q = tvm_weights::model_file::rational_to_f64(&q.to_rational());
+            assert!(
+                (f - q).abs() <= 1e-6 * q.abs().max(1.0),
+                "position {i}: {f} vs {q}"
+            );
+        }
+    }
+}
+
 fn tvm(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_tvm"))
         .args(args)

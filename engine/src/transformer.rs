@@ -8,16 +8,19 @@
 //!   keep running sums, and the neurons the model declares as running sums
 //!   (`relu(position + 1) · mean`) are computed as the sum itself — the
 //!   structure is checked when the model is loaded, so the shortcut is
-//!   exactly the product in exact arithmetic. An FFN's **hinge tables** —
-//!   neurons of one layer whose gates share one linear part `L` (bias
-//!   apart) and whose values are constants, as a baked program's
-//!   instruction table is — are evaluated by a binary search of `L` among
-//!   the sorted breakpoints and prefix sums: `Σ relu(L + βᵢ)·vᵢ·wᵢ =
-//!   L·A(L) + B(L)`, the same function in `O(log n)` instead of `O(n)`.
-//!   Matrix-vector products use the sparse rows of the weights.
+//!   exactly the product in exact arithmetic. Matrix-vector products use
+//!   the sparse rows of the weights.
 //! - **exact** ([`Q`]): the same tensors in exact rational arithmetic,
 //!   true hardmax over exact scores (the hull with exact predicates) and
 //!   exact tie rules; no floating point anywhere.
+//!
+//! Both engines evaluate an FFN's **hinge tables** — neurons of one layer
+//! whose gates share one linear part `L` and whose values share one linear
+//! part `V` (biases apart), as a baked program's instruction table is — by
+//! a binary search of `L` among the sorted breakpoints and prefix sums of
+//! the coefficients: the same function in `O(log n)` instead of `O(n)`,
+//! equal to the neuron-by-neuron sum in exact arithmetic;
+//! [`Transformer::neuron_by_neuron`] keeps the literal reading.
 //!
 //! The model's architecture is described in [`tvm_weights::model`].
 
@@ -38,9 +41,6 @@ pub trait Scalar: Coord + Debug + Send + 'static {
     const NAME: &'static str;
     /// Whether declared running-sum neurons are computed as the sum.
     const RUNNING_SUMS: bool;
-    /// Whether hinge tables are evaluated by binary search (else neuron by
-    /// neuron).
-    const HINGE_TABLES: bool;
     /// A weight.
     fn weight(exact: &BigRational) -> Self;
     /// An integer.
@@ -60,7 +60,6 @@ pub trait Scalar: Coord + Debug + Send + 'static {
 impl Scalar for f64 {
     const NAME: &'static str = "float";
     const RUNNING_SUMS: bool = true;
-    const HINGE_TABLES: bool = true;
     fn weight(exact: &BigRational) -> Self {
         rational_to_f64(exact)
     }
@@ -90,7 +89,6 @@ impl Scalar for f64 {
 impl Scalar for Q {
     const NAME: &'static str = "exact";
     const RUNNING_SUMS: bool = false;
-    const HINGE_TABLES: bool = false;
     fn weight(exact: &BigRational) -> Self {
         Q::from_rational(exact)
     }
@@ -247,12 +245,6 @@ impl<S: Scalar> HingeTable<S> {
     /// `neurons` (run after the running sums are resolved: their indices
     /// change).
     fn find(neurons: &mut Vec<NeuronW<S>>) -> Vec<HingeTable<S>> {
-        let same = |a: &[(u32, S)], b: &[(u32, S)]| {
-            a.len() == b.len()
-                && a.iter()
-                    .zip(b)
-                    .all(|(x, y)| x.0 == y.0 && x.1.compare(&y.1).is_eq())
-        };
         let mut groups: Vec<Vec<usize>> = Vec::new();
         for (i, n) in neurons.iter().enumerate() {
             if n.running.is_some() || n.gate.terms.is_empty() {
@@ -417,17 +409,30 @@ fn err(message: impl Into<String>) -> TransformerError {
 }
 
 fn same_row<S: Scalar>(a: &Row<S>, b: &Row<S>) -> bool {
-    a.terms.len() == b.terms.len()
-        && a.bias.compare(&b.bias).is_eq()
-        && a.terms
-            .iter()
-            .zip(&b.terms)
+    a.bias.compare(&b.bias).is_eq() && same(&a.terms, &b.terms)
+}
+
+/// Whether two sparse rows have the same terms.
+fn same<S: Scalar>(a: &[(u32, S)], b: &[(u32, S)]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
             .all(|(x, y)| x.0 == y.0 && x.1.compare(&y.1).is_eq())
 }
 
 impl<S: Scalar> Transformer<S> {
-    /// Loads a model's tensors.
+    /// Loads a model's tensors; hinge tables are evaluated as tables.
     pub fn new(model: &Model) -> Result<Transformer<S>, TransformerError> {
+        Transformer::load(model, true)
+    }
+
+    /// Loads a model's tensors, every neuron evaluated on its own (no
+    /// hinge tables): the literal reading, for differential tests.
+    pub fn neuron_by_neuron(model: &Model) -> Result<Transformer<S>, TransformerError> {
+        Transformer::load(model, false)
+    }
+
+    fn load(model: &Model, hinge_tables: bool) -> Result<Transformer<S>, TransformerError> {
         model.check_shapes().map_err(|e| err(e.to_string()))?;
         let layout = &model.layout;
         let d = layout.d_model as usize;
@@ -586,7 +591,7 @@ impl<S: Scalar> Transformer<S> {
             }
         }
 
-        if S::HINGE_TABLES {
+        if hinge_tables {
             for layer in &mut layers {
                 layer.tables = HingeTable::find(&mut layer.neurons);
             }

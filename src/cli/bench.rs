@@ -12,7 +12,8 @@ pub struct BenchArgs {
     /// What to measure.
     #[arg(value_enum, default_value_t = Engine::Reference)]
     engine: Engine,
-    /// Program (file or catalog name).
+    /// Program (file or catalog name; with `specialize`, `all` is every
+    /// catalog program).
     #[arg(default_value = "sudoku")]
     program: String,
     /// Arguments (default: the catalog's).
@@ -37,6 +38,11 @@ enum Engine {
     Float,
     /// The exact transformer, likewise (slow: use a short program).
     Exact,
+    /// Specialisation (`tvm specialize`): per program (`all`: every
+    /// catalog program) the time to specialise (graph, schedule, weights),
+    /// the prefix tokens saved, and the float engine's speed on the
+    /// specialised model against the universal one, runs alternating.
+    Specialize,
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -49,6 +55,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         Engine::Reference => {}
         Engine::Float => return transformer::<f64>(&args),
         Engine::Exact => return transformer::<tvm_engine::exact::Q>(&args),
+        Engine::Specialize => return specialize(&args),
     }
     let loaded = source::load(&args.program, args.args.as_deref())?;
     let repeat = args.repeat.max(1);
@@ -159,6 +166,135 @@ fn transformer<S: tvm_engine::transformer::Scalar>(args: &BenchArgs) -> anyhow::
         );
         println!("  {seconds:>8.3} s  {:>9.0} tokens/s", rate);
         println!("  peak heap growth {peak} bytes = {per_token:.1} bytes per generated token");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One program's specialisation figures.
+#[derive(serde::Serialize)]
+struct SpecBench {
+    program: String,
+    instructions: usize,
+    specialise_seconds: f64,
+    graph_seconds: f64,
+    schedule_seconds: f64,
+    milp_optimal: Option<bool>,
+    prefix_tokens: usize,
+    specialised_prefix_tokens: usize,
+    tokens_saved: usize,
+    universal_seconds: f64,
+    specialised_seconds: f64,
+    universal_tokens_per_second: f64,
+    specialised_tokens_per_second: f64,
+    universal_d_model: u32,
+    specialised_d_model: u32,
+    specialised_d_ffn: usize,
+}
+
+/// Seconds of a float run of `prefix` on `model`, and the tokens it
+/// generated.
+fn float_run(model: &tvm_weights::model::Model, prefix: &[Token]) -> anyhow::Result<(f64, usize)> {
+    let outcome = crate::cli::model::run_engine::<f64>(model, prefix, DEFAULT_FUEL)?;
+    let run = outcome
+        .run
+        .map_err(|e| anyhow::anyhow!("the benchmark program failed: {e}"))?;
+    Ok((outcome.seconds, run.trace.len()))
+}
+
+fn specialize(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let names: Vec<String> = if args.program == "all" {
+        tvm_catalog::Manifest::builtin()?
+            .iter()
+            .map(|p| p.name().to_owned())
+            .collect()
+    } else {
+        vec![args.program.clone()]
+    };
+    let universal = crate::cli::model::load_or_build(None)?;
+    let scheduler = crate::cli::model::ScheduleArgs::default().scheduler_with_limit(20);
+    let repeat = args.repeat.max(1);
+    let mut rows = Vec::new();
+    if !args.json {
+        println!(
+            "{:<16} {:>6} {:>8} {:>7} {:>8} {:>10} {:>10} {:>7} {:>7}",
+            "program",
+            "instrs",
+            "spec s",
+            "MILP",
+            "saved",
+            "univ tok/s",
+            "spec tok/s",
+            "speed",
+            "time"
+        );
+    }
+    for name in &names {
+        let loaded = source::load(name, args.args.as_deref())?;
+        let start = Instant::now();
+        let s = crate::cli::specialize::specialize(name, "", &loaded.program, &scheduler)?;
+        let specialise_seconds = start.elapsed().as_secs_f64();
+        let prefix = loaded.program.prefix_tokens(&loaded.input);
+        let spec_prefix = loaded.program.specialised_prefix_tokens(&loaded.input);
+        let mut u_times = Vec::new();
+        let mut s_times = Vec::new();
+        let mut trace = 0;
+        for _ in 0..repeat {
+            let (seconds, generated) = float_run(&universal, &prefix)?;
+            u_times.push(seconds);
+            let (seconds, specialised) = float_run(&s.model, &spec_prefix)?;
+            s_times.push(seconds);
+            if specialised != generated {
+                anyhow::bail!(
+                    "{name}: the specialised model generated {specialised} tokens, the universal one {generated}"
+                );
+            }
+            trace = generated;
+        }
+        let (us, ss) = (median(u_times), median(s_times));
+        let row = SpecBench {
+            program: name.clone(),
+            instructions: loaded.program.instrs.len(),
+            specialise_seconds,
+            graph_seconds: s.graph_seconds,
+            schedule_seconds: s.build_seconds,
+            milp_optimal: s.info.milp.as_ref().map(|m| m.optimal),
+            prefix_tokens: prefix.len(),
+            specialised_prefix_tokens: spec_prefix.len(),
+            tokens_saved: prefix.len() - spec_prefix.len(),
+            universal_seconds: us,
+            specialised_seconds: ss,
+            universal_tokens_per_second: (prefix.len() + trace) as f64 / us.max(1e-9),
+            specialised_tokens_per_second: (spec_prefix.len() + trace) as f64 / ss.max(1e-9),
+            universal_d_model: universal.layout.d_model,
+            specialised_d_model: s.model.layout.d_model,
+            specialised_d_ffn: s.model.layout.d_ffn(),
+        };
+        if !args.json {
+            println!(
+                "{:<16} {:>6} {:>8.2} {:>7} {:>8} {:>10.0} {:>10.0} {:>6.2}x {:>6.2}x",
+                row.program,
+                row.instructions,
+                row.specialise_seconds,
+                match row.milp_optimal {
+                    Some(true) => "optimal",
+                    Some(false) => "limit",
+                    None => "greedy",
+                },
+                row.tokens_saved,
+                row.universal_tokens_per_second,
+                row.specialised_tokens_per_second,
+                row.specialised_tokens_per_second / row.universal_tokens_per_second.max(1e-9),
+                row.universal_seconds / row.specialised_seconds.max(1e-9),
+            );
+        }
+        rows.push(row);
+    }
+    if args.json {
+        println!("{:#}", serde_json::to_value(&rows)?);
+    } else {
+        println!(
+            "speed: specialised tok/s ÷ universal tok/s; time: universal run ÷ specialised run (median of {repeat}, alternating)"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

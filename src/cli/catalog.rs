@@ -177,7 +177,7 @@ fn run_all(manifest: &Manifest, args: RunArgs) -> anyhow::Result<ExitCode> {
             "program", "tokens", "steps", "output", "traces"
         );
         for e in &columns {
-            header.push_str(&format!(" {:>18}", format!("{} s  tok/s", e.name())));
+            header.push_str(&format!(" {:>20}", format!("{} s  tok/s", e.name())));
         }
         println!("{header}");
     }
@@ -328,7 +328,7 @@ fn print_row(r: &ProgramReport, columns: &[Engine]) {
                 format!("{:.3} {:>7}", run.seconds, human(rate))
             },
         );
-        row.push_str(&format!(" {cell:>18}"));
+        row.push_str(&format!(" {cell:>20}"));
     }
     println!("{row}");
 }

@@ -139,7 +139,7 @@ pub fn prove(cx: &Context, job: &Job) -> ItemReport {
             }
         }
         Job::Table(i) => match cx.tables.get(*i) {
-            Some(column) => table::prove(cx.graph, column),
+            Some(column) => table::prove(cx.graph, column, &cx.tables),
             None => missing(Kind::Table, format!("table {i}"), 0, "no such table"),
         },
         Job::GateLemma => gate_lemma(),

@@ -138,19 +138,34 @@ fn floor(r: &Rational) -> i64 {
 }
 
 /// Proves `column`'s table in `graph`: a function of its input equal to
-/// its values (0 outside).
-pub fn prove(graph: &Graph, column: &Column) -> ItemReport {
+/// its values (0 outside). `columns` are all the program's tables: two
+/// equal columns of one input are built as one hash-consed dimension,
+/// which carries the first one's name, so a column whose name is absent is
+/// proven on the dimension of an earlier equal column.
+pub fn prove(graph: &Graph, column: &Column, columns: &[Column]) -> ItemReport {
     let start = Instant::now();
     let (name, values) = (column.name.as_str(), column.values.as_slice());
     let mut failures = Vec::new();
     let mut culprits = Vec::new();
-    let dim = graph
-        .dims()
-        .iter()
-        .enumerate()
-        .find(|(i, _)| graph.label(tvm_dsl::expr::Dim(*i as u32)) == name);
-    let about;
-    match dim.map(|(_, d)| &d.node) {
+    let named = |name: &str| {
+        graph
+            .dims()
+            .iter()
+            .enumerate()
+            .find(|(i, _)| graph.label(tvm_dsl::expr::Dim(*i as u32)) == name)
+            .map(|(_, d)| d)
+    };
+    let (dim, shared) = match named(name) {
+        Some(d) => (Some(d), None),
+        None => columns
+            .iter()
+            .take_while(|c| c.name != column.name)
+            .filter(|c| c.input == column.input && c.values == column.values)
+            .find_map(|c| named(&c.name).map(|d| (Some(d), Some(c.name.as_str()))))
+            .unwrap_or((None, None)),
+    };
+    let mut about;
+    match dim.map(|d| &d.node) {
         None => {
             // Folded to a constant or never read: only an all-zero column
             // may be.
@@ -167,10 +182,11 @@ pub fn prove(graph: &Graph, column: &Column) -> ItemReport {
                 about = String::new();
                 failures.push(format!("{name} is not a table: {why}"));
             }
-            Ok((input, c0, mut hinges)) => {
+            Ok((_, c0, mut hinges)) => {
                 about = format!(
-                    "{} hinges of {input}, {} instructions",
+                    "{} hinges of {}, {} instructions",
                     hinges.len(),
+                    column.input,
                     values.len()
                 );
                 hinges.sort_by(|a, b| a.breakpoint.cmp(&b.breakpoint));
@@ -203,7 +219,8 @@ pub fn prove(graph: &Graph, column: &Column) -> ItemReport {
                     let want = expected(p);
                     if f != Rational::from_integer(want.into()) {
                         culprits.push(format!(
-                            "at {input} = {p}: the table gives {f}, the program {want}"
+                            "at {} = {p}: the table gives {f}, the program {want}",
+                            column.input
                         ));
                         if culprits.len() >= 16 {
                             break;
@@ -225,6 +242,9 @@ pub fn prove(graph: &Graph, column: &Column) -> ItemReport {
             about = String::new();
             failures.push(format!("{name} is a {}, not a table", other.kind()));
         }
+    }
+    if let Some(other) = shared {
+        about = format!("{about} (one dimension with {other}: equal columns)");
     }
     ItemReport {
         kind: Kind::Table,
