@@ -21,14 +21,22 @@ use super::{
 
 #[derive(clap::Args)]
 pub struct BuildArgs {
+    #[command(flatten)]
+    out: ModelOutput,
+}
+
+/// Where a built model goes, how it is scheduled, how it is reported:
+/// shared by `tvm build` and `tvm specialize`.
+#[derive(clap::Args)]
+pub struct ModelOutput {
     /// Where to write the model (safetensors; written atomically).
     #[arg(short, long, default_value = "model.safetensors")]
-    output: PathBuf,
+    pub output: PathBuf,
     #[command(flatten)]
-    schedule: ScheduleArgs,
+    pub schedule: ScheduleArgs,
     /// Print the model's figures as JSON on stdout.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
 }
 
 /// How the layers and slots are chosen.
@@ -271,6 +279,7 @@ pub fn load_or_build(path: Option<&Path>) -> anyhow::Result<Model> {
 }
 
 pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
+    let BuildArgs { out: args } = args;
     let start = Instant::now();
     let (model, info) = build_universal(&args.schedule.scheduler())?;
     let file = model.to_file()?;

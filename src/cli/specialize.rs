@@ -1,7 +1,6 @@
 //! `tvm specialize`: a model with one program baked into its weights.
 
 use anyhow::Context as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -9,7 +8,7 @@ use tvm_engine::program::{Program, TokenFile};
 use tvm_weights::model::{BuildInfo, Model, Scheduler};
 use tvm_weights::model_file::BakedProgram;
 
-use super::model::{ScheduleArgs, figures, load_or_build};
+use super::model::{ModelOutput, figures, load_or_build};
 use super::source;
 
 #[derive(clap::Args)]
@@ -21,14 +20,8 @@ pub struct SpecializeArgs {
     /// manifest's. They are not baked in: any run may pass others.
     #[arg(long, allow_hyphen_values = true)]
     args: Option<String>,
-    /// Where to write the model (safetensors; written atomically).
-    #[arg(short, long, default_value = "model.safetensors")]
-    output: PathBuf,
     #[command(flatten)]
-    schedule: ScheduleArgs,
-    /// Print the figures as JSON on stdout.
-    #[arg(long)]
-    json: bool,
+    out: ModelOutput,
 }
 
 /// A specialised model and how it was made.
@@ -89,12 +82,17 @@ pub fn specialize(
 }
 
 pub fn run(args: SpecializeArgs) -> anyhow::Result<ExitCode> {
-    let loaded = source::load(&args.program, args.args.as_deref())?;
-    let default_args = match &args.args {
+    let SpecializeArgs {
+        program,
+        args: program_args,
+        out: args,
+    } = args;
+    let loaded = source::load(&program, program_args.as_deref())?;
+    let default_args = match &program_args {
         Some(a) => a.clone(),
         None => tvm_catalog::Manifest::builtin()
             .ok()
-            .and_then(|m| m.get(&args.program).map(|e| e.args_str().to_owned()))
+            .and_then(|m| m.get(&program).map(|e| e.args_str().to_owned()))
             .unwrap_or_default(),
     };
     let start = Instant::now();

@@ -120,31 +120,20 @@ pub fn layers(
             }
             Unit::Ffn(neurons) => {
                 let l = layer_of(written, "FFN output", i)?;
-                let role = match d.origin {
-                    Some(o)
-                        if matches!(
+                // The DSL ReGLU a dimension is, if it is one.
+                let reglu = |origin: Option<Dim>| {
+                    origin.filter(|o| {
+                        matches!(
                             graph.dims().get(o.index()).map(|x| &x.node),
                             Some(Node::ReGLU { .. })
-                        ) =>
-                    {
-                        Role::Dsl(o)
-                    }
-                    _ => Role::Auxiliary,
+                        )
+                    })
                 };
+                let role = reglu(d.origin).map_or(Role::Auxiliary, Role::Dsl);
                 for n in neurons {
                     // A neuron the plan fused into a persist's unit is its
                     // own DSL ReGLU.
-                    let role = match n.origin {
-                        Some(o)
-                            if matches!(
-                                graph.dims().get(o.index()).map(|x| &x.node),
-                                Some(Node::ReGLU { .. })
-                            ) =>
-                        {
-                            Role::Dsl(o)
-                        }
-                        _ => role.clone(),
-                    };
+                    let role = reglu(n.origin).map_or_else(|| role.clone(), Role::Dsl);
                     out[l].neurons.push(NeuronSpec {
                         dim: Dim(i as u32),
                         coef: n.coef.clone(),
