@@ -10,7 +10,7 @@ use std::time::Instant;
 use tvm_catalog::runner::{ending_of, output_of};
 use tvm_engine::exact::Q;
 use tvm_engine::transformer::{self, RunError, Scalar, Transformer};
-use tvm_weights::milp::MilpOptions;
+use tvm_weights::milp::{MilpOptions, MilpOutcome};
 use tvm_weights::model::{BuildInfo, Model, Scheduler, graph_text};
 use tvm_weights::model_file::{Expect, ModelFile, digest};
 
@@ -134,6 +134,18 @@ pub struct RunArgs {
     /// cached universal model, built on first use).
     #[arg(long)]
     model: Option<PathBuf>,
+}
+
+/// The MILP schedule's outcome as `--json` reports it.
+pub fn milp_json(m: &MilpOutcome) -> serde_json::Value {
+    serde_json::json!({
+        "d_model": m.d_model,
+        "greedy_d_model": m.greedy_d_model,
+        "lower_bound": m.lower_bound,
+        "optimal": m.optimal,
+        "status": m.status,
+        "seconds": m.seconds,
+    })
 }
 
 /// The figures of a model.
@@ -292,14 +304,7 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         let mut v = figures(&model, Some(seconds));
         if let Some(m) = &info.milp {
-            v["milp"] = serde_json::json!({
-                "d_model": m.d_model,
-                "greedy_d_model": m.greedy_d_model,
-                "lower_bound": m.lower_bound,
-                "optimal": m.optimal,
-                "status": m.status,
-                "seconds": m.seconds,
-            });
+            v["milp"] = milp_json(m);
         }
         v["file"] = serde_json::json!(args.output.display().to_string());
         v["file_bytes"] = serde_json::json!(size);

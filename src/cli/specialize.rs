@@ -8,7 +8,7 @@ use tvm_engine::program::{Program, TokenFile};
 use tvm_weights::model::{BuildInfo, Model, Scheduler};
 use tvm_weights::model_file::BakedProgram;
 
-use super::model::{ModelOutput, figures, load_or_build};
+use super::model::{ModelOutput, figures, load_or_build, milp_json};
 use super::source;
 
 #[derive(clap::Args)]
@@ -125,14 +125,7 @@ pub fn run(args: SpecializeArgs) -> anyhow::Result<ExitCode> {
             "seconds": seconds,
             "graph_seconds": s.graph_seconds,
             "build_seconds": s.build_seconds,
-            "milp": s.info.milp.as_ref().map(|m| serde_json::json!({
-                "d_model": m.d_model,
-                "greedy_d_model": m.greedy_d_model,
-                "lower_bound": m.lower_bound,
-                "optimal": m.optimal,
-                "status": m.status,
-                "seconds": m.seconds,
-            })),
+            "milp": s.info.milp.as_ref().map(milp_json),
             "prefix_tokens_saved": saved,
             "graph": s.removed.iter().map(|(k, u, p)| serde_json::json!({
                 "kind": k, "universal": u, "specialised": p,
