@@ -48,22 +48,54 @@ pub const RLIMIT_PER_UNIT: u32 = 2_000;
 /// timeout: the same claim gets the same answer on any machine, and z3
 /// 4.8's timer threads (which deadlock when several solvers time out in
 /// parallel) are never started.
+///
+/// Linear real claims (`QF_LRA`: every neuron, table and most head items)
+/// are first put to one solver per thread, in a `push`/`pop` scope: making
+/// a z3 solver costs about five times as much as deciding such a claim.
+/// Only its `unsat` is taken; anything else is decided again by a fresh
+/// solver, so a counterexample never depends on what the thread checked
+/// before.
 pub fn check(claim: &Smt, budget: u32) -> Outcome {
+    if claim.logic == "QF_LRA" && reused_proves(claim, budget) {
+        return Outcome::Proven;
+    }
+    decide(&fresh_solver(claim), claim, budget)
+}
+
+thread_local! {
+    /// The thread's solver for linear real claims (see [`check`]).
+    static LINEAR: z3::Solver = z3::Solver::new();
+}
+
+/// Whether the thread's reused solver answers `unsat` on `claim`.
+fn reused_proves(claim: &Smt, budget: u32) -> bool {
+    LINEAR.with(|solver| {
+        solver.push();
+        let proven = decide(solver, claim, budget).is_proven();
+        solver.pop(1);
+        proven
+    })
+}
+
+fn fresh_solver(claim: &Smt) -> z3::Solver {
     // Nonlinear integer claims (the heads' key encodings) go to z3's core
     // SMT solver, which decides them in milliseconds; the default portfolio
     // (and the `qfnia` tactic) hands them to nlsat, which on z3 4.8 spends
     // its whole budget on `relu(−k − M)·k ≤ 0`. Everything else gets the
     // default solver (bit-blasting for QF_BV).
-    let solver = if claim.logic.contains("NIA") {
+    if claim.logic.contains("NIA") {
         z3::Tactic::new("smt").solver()
     } else {
         z3::Solver::new()
-    };
-    if budget > 0 {
-        let mut params = z3::Params::new();
-        params.set_u32("rlimit", budget.saturating_mul(RLIMIT_PER_UNIT));
-        solver.set_params(&params);
     }
+}
+
+/// Asserts `claim` into `solver` (in its current scope) and checks it.
+fn decide(solver: &z3::Solver, claim: &Smt, budget: u32) -> Outcome {
+    let mut params = z3::Params::new();
+    // 0 lifts the limit a reused solver may carry from an earlier claim.
+    params.set_u32("rlimit", budget.saturating_mul(RLIMIT_PER_UNIT));
+    solver.set_params(&params);
     // `from_string` ignores `set-logic`; the body is the claim itself.
     solver.from_string(claim.script.as_str());
     match solver.check() {
@@ -116,6 +148,35 @@ mod tests {
             }
             other => panic!("expected a counterexample, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_reused_solver_forgets_each_claim() {
+        // x = 1 ∧ x = 2 is unsatisfiable only together: were the first
+        // claim's assertion left in the reused solver, the second would
+        // come out "proven".
+        let x_is_1 = Smt {
+            logic: "QF_LRA",
+            script: "(declare-const x Real)\n(assert (= x 1))\n".into(),
+        };
+        let x_is_2 = Smt {
+            logic: "QF_LRA",
+            script: "(declare-const x Real)\n(assert (= x 2))\n".into(),
+        };
+        let first = check(&x_is_2, 0);
+        assert!(matches!(first, Outcome::Counterexample(_)), "{first:?}");
+        for _ in 0..3 {
+            assert!(!check(&x_is_1, 0).is_proven());
+            // The same counterexample whatever came before.
+            assert_eq!(check(&x_is_2, 0), first);
+        }
+        // A budget set for one claim does not starve the next.
+        let holds = Smt {
+            logic: "QF_LRA",
+            script: "(declare-const y Real)\n(assert (not (= (+ y y) (* 2 y))))\n".into(),
+        };
+        assert_eq!(check(&holds, 1), Outcome::Proven);
+        assert_eq!(check(&holds, 0), Outcome::Proven);
     }
 
     #[test]
