@@ -4,6 +4,7 @@
 //! A claim holds when z3 answers `unsat`. On `sat`, the model's constants
 //! are the counterexample, sorted by name so reports are deterministic.
 
+use std::cell::Cell;
 use std::fmt::Write as _;
 
 use crate::obligation::Smt;
@@ -59,19 +60,27 @@ pub fn check(claim: &Smt, budget: u32) -> Outcome {
     if claim.logic == "QF_LRA" && reused_proves(claim, budget) {
         return Outcome::Proven;
     }
-    decide(&fresh_solver(claim), claim, budget)
+    let solver = fresh_solver(claim);
+    limit(&solver, budget);
+    decide(&solver, claim)
 }
 
 thread_local! {
-    /// The thread's solver for linear real claims (see [`check`]).
-    static LINEAR: z3::Solver = z3::Solver::new();
+    /// The thread's solver for linear real claims (see [`check`]), and
+    /// the budget last set on it (setting parameters costs a good part of
+    /// deciding a small claim).
+    static LINEAR: (z3::Solver, Cell<Option<u32>>) = (z3::Solver::new(), Cell::new(None));
 }
 
 /// Whether the thread's reused solver answers `unsat` on `claim`.
 fn reused_proves(claim: &Smt, budget: u32) -> bool {
-    LINEAR.with(|solver| {
+    LINEAR.with(|(solver, set)| {
+        if set.get() != Some(budget) {
+            limit(solver, budget);
+            set.set(Some(budget));
+        }
         solver.push();
-        let proven = decide(solver, claim, budget).is_proven();
+        let proven = decide(solver, claim).is_proven();
         solver.pop(1);
         proven
     })
@@ -90,12 +99,15 @@ fn fresh_solver(claim: &Smt) -> z3::Solver {
     }
 }
 
-/// Asserts `claim` into `solver` (in its current scope) and checks it.
-fn decide(solver: &z3::Solver, claim: &Smt, budget: u32) -> Outcome {
+/// Sets `solver`'s budget (0: none).
+fn limit(solver: &z3::Solver, budget: u32) {
     let mut params = z3::Params::new();
-    // 0 lifts the limit a reused solver may carry from an earlier claim.
     params.set_u32("rlimit", budget.saturating_mul(RLIMIT_PER_UNIT));
     solver.set_params(&params);
+}
+
+/// Asserts `claim` into `solver` (in its current scope) and checks it.
+fn decide(solver: &z3::Solver, claim: &Smt) -> Outcome {
     // `from_string` ignores `set-logic`; the body is the claim itself.
     solver.from_string(claim.script.as_str());
     match solver.check() {
