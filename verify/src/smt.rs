@@ -51,8 +51,9 @@ pub const RLIMIT_PER_UNIT: u32 = 2_000;
 /// parallel) are never started.
 ///
 /// Linear real claims (`QF_LRA`: every neuron, table and most head items)
-/// are first put to one solver per thread, in a `push`/`pop` scope: making
-/// a z3 solver costs about five times as much as deciding such a claim.
+/// are first put to one solver per thread, in a `push`/`pop` scope, its
+/// budget set only when it changes: making a z3 solver and setting its
+/// parameters cost about five times as much as deciding such a claim.
 /// Only its `unsat` is taken; anything else is decided again by a fresh
 /// solver, so a counterexample never depends on what the thread checked
 /// before.
@@ -189,6 +190,11 @@ mod tests {
         };
         assert_eq!(check(&holds, 1), Outcome::Proven);
         assert_eq!(check(&holds, 0), Outcome::Proven);
+        // z3's resource limit counts per check, not over the solver's
+        // life: the reused solver keeps proving under a small budget.
+        for _ in 0..500 {
+            assert!(reused_proves(&holds, 1));
+        }
     }
 
     #[test]
