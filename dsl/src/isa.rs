@@ -31,6 +31,27 @@ pub mod trap_code {
     pub const DIVIDE_BY_ZERO: u32 = 2;
     /// Signed division overflow (`INT_MIN / -1`).
     pub const OVERFLOW: u32 = 3;
+    /// `call_indirect` with an index past the table.
+    pub const UNDEFINED_ELEMENT: u32 = 4;
+    /// `call_indirect` to a table element that holds no function.
+    pub const UNINITIALIZED_ELEMENT: u32 = 5;
+    /// `call_indirect` to a function of another type than the expected one.
+    pub const INDIRECT_CALL_TYPE_MISMATCH: u32 = 6;
+    /// A load or store past the current size of a memory that grows
+    /// (`memory.grow`): checked by the lowering, since the machine's own
+    /// bound is the memory's maximum.
+    pub const OUT_OF_BOUNDS: u32 = 7;
+    /// Every trap code, in order.
+    pub const ALL: [u32; 8] = [
+        EXIT,
+        UNREACHABLE,
+        DIVIDE_BY_ZERO,
+        OVERFLOW,
+        UNDEFINED_ELEMENT,
+        UNINITIALIZED_ELEMENT,
+        INDIRECT_CALL_TYPE_MISMATCH,
+        OUT_OF_BOUNDS,
+    ];
 }
 
 /// The deepest call nesting the machine supports: call-stack and locals

@@ -1,24 +1,167 @@
 //! WebAssembly binary to a decoded [`Module`]: validation by wasmparser, then
 //! the checks that the module uses only what the tvm machine supports.
 //!
-//! Supported: one memory of at most [`MAX_MEMORY`] bytes, i32 everywhere
-//! (params, results, locals, globals), active data segments, the `tvm`
-//! imports `output` and `exit`, an exported `main` of type `() -> i32`,
-//! `() -> ()` or `(i32, i32) -> i32`. Anything else is a [`DecodeError`] that
-//! names what it found and where.
+//! Supported: i32 and i64 everywhere (params, results, locals, globals,
+//! blocks with several results), one memory of at most [`MAX_MEMORY`] bytes
+//! with its declared limits, one funcref table with active element
+//! segments, active data segments, the `tvm` imports `output` and `exit`.
+//!
+//! What the machine lacks is found lazily where it can be: a function of an
+//! unsupported type, an unsupported local or instruction, a float global,
+//! an import other than tvm's, make that *function* or *global* unusable,
+//! and lowering fails only when code the entry can reach uses it (so a spec
+//! test module with float functions still runs its integer exports). Every
+//! such error names what it found, where, and the [`Feature`] it needs.
 
+use crate::invoke::ValueKind;
 use crate::program::{MAX_MEMORY, Segment};
+use std::fmt;
 use wasmparser::{
-    ExternalKind, FunctionBody, KnownCustom, Name, Operator, Parser, Payload, TypeRef, ValType,
+    ConstExpr, ExternalKind, FunctionBody, KnownCustom, Name, Operator, Parser, Payload, TypeRef,
+    ValType,
 };
 
-/// A function type with only i32 values: how many params and results.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A WebAssembly feature the machine lacks: the reason an unsupported
+/// module or instruction is skipped by conformance runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Feature {
+    /// `f32`/`f64` values and instructions.
+    Floats,
+    /// `v128` values and SIMD instructions.
+    Simd,
+    /// Reference values, several tables, table instructions.
+    ReferenceTypes,
+    /// More than one memory.
+    MultipleMemories,
+    /// 64-bit memories and tables.
+    Memory64,
+    /// Shared memories and atomics.
+    Threads,
+    /// Exception handling.
+    Exceptions,
+    /// `return_call` and friends.
+    TailCalls,
+    /// Garbage-collected types.
+    Gc,
+    /// Imports from a host other than tvm (or of globals, tables, memories).
+    Imports,
+    /// `memory.init`, `data.drop`, `table.init`, `elem.drop`, `table.copy`.
+    BulkMemory,
+}
+
+impl Feature {
+    /// The reason text conformance runs report.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Feature::Floats => "floats",
+            Feature::Simd => "SIMD",
+            Feature::ReferenceTypes => "reference types",
+            Feature::MultipleMemories => "multiple memories",
+            Feature::Memory64 => "memory64",
+            Feature::Threads => "threads",
+            Feature::Exceptions => "exceptions",
+            Feature::TailCalls => "tail calls",
+            Feature::Gc => "GC",
+            Feature::Imports => "imports",
+            Feature::BulkMemory => "bulk memory",
+        }
+    }
+
+    /// The feature an operator (by its wasmparser name, like `F32Add`)
+    /// belongs to, if it is one the machine lacks.
+    pub fn of_operator(name: &str) -> Option<Feature> {
+        let starts = |prefixes: &[&str]| prefixes.iter().any(|p| name.starts_with(p));
+        let has = |parts: &[&str]| parts.iter().any(|p| name.contains(p));
+        if starts(&["V128", "I8x16", "I16x8", "I32x4", "I64x2", "F32x4", "F64x2"]) {
+            Some(Feature::Simd)
+        } else if has(&["Atomic"]) || starts(&["MemoryAtomic"]) {
+            Some(Feature::Threads)
+        } else if starts(&["F32", "F64"]) || has(&["F32", "F64"]) {
+            Some(Feature::Floats)
+        } else if starts(&["ReturnCall"]) {
+            Some(Feature::TailCalls)
+        } else if starts(&[
+            "Try", "Catch", "Throw", "Rethrow", "Delegate", "TryTable", "ThrowRef",
+        ]) {
+            Some(Feature::Exceptions)
+        } else if starts(&[
+            "Struct",
+            "Array",
+            "RefCast",
+            "RefTest",
+            "BrOnCast",
+            "RefI31",
+            "I31",
+            "AnyConvert",
+            "ExternConvert",
+            "RefEq",
+            "BrOnNull",
+            "BrOnNonNull",
+            "RefAsNonNull",
+            "CallRef",
+        ]) {
+            Some(Feature::Gc)
+        } else if starts(&[
+            "MemoryInit",
+            "DataDrop",
+            "TableInit",
+            "ElemDrop",
+            "TableCopy",
+        ]) {
+            Some(Feature::BulkMemory)
+        } else if starts(&[
+            "RefNull",
+            "RefFunc",
+            "RefIsNull",
+            "TableGet",
+            "TableSet",
+            "TableSize",
+            "TableGrow",
+            "TableFill",
+            "TypedSelect",
+        ]) {
+            Some(Feature::ReferenceTypes)
+        } else {
+            None
+        }
+    }
+
+    /// The feature a value type needs, if the machine lacks it.
+    pub fn of_type(ty: ValType) -> Option<Feature> {
+        match ty {
+            ValType::I32 | ValType::I64 => None,
+            ValType::F32 | ValType::F64 => Some(Feature::Floats),
+            ValType::V128 => Some(Feature::Simd),
+            ValType::Ref(_) => Some(Feature::ReferenceTypes),
+        }
+    }
+}
+
+impl fmt::Display for Feature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.reason())
+    }
+}
+
+/// A function type over the machine's value types.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Signature {
-    /// Number of i32 parameters.
-    pub params: u32,
-    /// Number of i32 results (0 or 1).
-    pub results: u32,
+    /// Parameter types.
+    pub params: Vec<ValueKind>,
+    /// Result types.
+    pub results: Vec<ValueKind>,
+}
+
+impl Signature {
+    /// Machine words the parameters take.
+    pub fn param_words(&self) -> u32 {
+        self.params.iter().map(|k| k.words()).sum()
+    }
+
+    /// Machine words the results take.
+    pub fn result_words(&self) -> u32 {
+        self.results.iter().map(|k| k.words()).sum()
+    }
 }
 
 /// What an imported function does on the machine.
@@ -33,10 +176,12 @@ pub enum Import {
 /// A function of the module.
 #[derive(Clone, Debug)]
 pub struct Function<'a> {
-    /// Its name: from the name section, or `func[N]`.
+    /// Its name: from the name section, or its export, or `func[N]`.
     pub name: String,
-    /// Its type.
-    pub signature: Signature,
+    /// Its type index.
+    pub type_index: u32,
+    /// Its type, or why the machine cannot hold it.
+    pub signature: Result<Signature, DecodeError>,
     /// Either an import or a body.
     pub kind: FunctionKind<'a>,
 }
@@ -44,35 +189,95 @@ pub struct Function<'a> {
 /// Imported or defined.
 #[derive(Clone, Debug)]
 pub enum FunctionKind<'a> {
-    /// Provided by the machine.
-    Import(Import),
+    /// Provided by the machine, or an import it cannot provide.
+    Import(Result<Import, DecodeError>),
     /// Defined in the module.
     Defined {
-        /// Number of declared (non-parameter) locals.
-        locals: u32,
+        /// Declared (non-parameter) locals, in order.
+        locals: Vec<ValType>,
         /// The body, to be read operator by operator.
         body: FunctionBody<'a>,
     },
 }
 
+/// A global of the module.
+#[derive(Clone, Debug)]
+pub struct Global {
+    /// Its type, or why the machine cannot hold it.
+    pub kind: Result<ValueKind, DecodeError>,
+    /// Its initial value (the low 32 bits for an i32).
+    pub init: u64,
+}
+
+/// The module's linear memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Memory {
+    /// Initial size in pages.
+    pub initial: u32,
+    /// Pages it may grow to: the declared maximum, capped at what the
+    /// machine supports ([`MAX_MEMORY`]).
+    pub maximum: u32,
+}
+
+impl Memory {
+    /// Initial size in bytes.
+    pub fn initial_bytes(&self) -> u32 {
+        self.initial * PAGE
+    }
+}
+
+/// Bytes in a WebAssembly page.
+pub const PAGE: u32 = 65536;
+
+/// An export of the module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Export {
+    /// Its name.
+    pub name: String,
+    /// What it exports.
+    pub kind: ExternalKind,
+    /// The index of what it exports.
+    pub index: u32,
+}
+
 /// A decoded module the machine can run.
 #[derive(Clone, Debug)]
 pub struct Module<'a> {
+    /// Every function type, in type-index order.
+    pub types: Vec<Result<Signature, DecodeError>>,
     /// All functions, imports first (WebAssembly's index space).
     pub functions: Vec<Function<'a>>,
-    /// Initial values of the globals.
-    pub globals: Vec<u32>,
-    /// Memory size in bytes (0 when the module has no memory).
-    pub memory_size: u32,
+    /// The globals.
+    pub globals: Vec<Global>,
+    /// The memory, if the module has one.
+    pub memory: Option<Memory>,
     /// Active data segments.
     pub data: Vec<Segment>,
-    /// Index of the exported `main`.
-    pub main: u32,
+    /// Table 0 after its element segments: the function at each index, or
+    /// `None` for an empty element.
+    pub table: Vec<Option<u32>>,
+    /// The exports.
+    pub exports: Vec<Export>,
     /// Index of the start function, if any.
     pub start: Option<u32>,
     /// Address of the exported `__tvm_scratch` buffer (at least 16 bytes the
     /// program never touches), if the module provides one.
     pub scratch: Option<u32>,
+}
+
+impl Module<'_> {
+    /// Memory size in bytes at instantiation (0 without a memory).
+    pub fn memory_size(&self) -> u32 {
+        self.memory.map_or(0, |m| m.initial_bytes())
+    }
+
+    /// The function exported as `name`, if any.
+    pub fn exported_function(&self, name: &str) -> Option<u32> {
+        self.exports
+            .iter()
+            .find(|e| e.name == name && e.kind == ExternalKind::Func)
+            .map(|e| e.index)
+    }
 }
 
 /// Why a module cannot run on the machine.
@@ -95,10 +300,30 @@ pub enum DecodeError {
         function: String,
         /// Byte offset in the binary.
         offset: u64,
+        /// The WebAssembly feature it needs, when it is one the machine
+        /// lacks as a whole (rather than a limit of the machine).
+        feature: Option<Feature>,
     },
-    /// No usable entry point.
+    /// No usable entry point, or arguments that do not fit it.
     #[error("{0}")]
     Entry(String),
+    /// The module is valid but cannot be instantiated: a data or element
+    /// segment lies outside its memory or table (WebAssembly traps then).
+    #[error("instantiation failed: {0}")]
+    Instantiate(String),
+}
+
+impl DecodeError {
+    /// The reason a conformance run skips what needs this: the feature the
+    /// machine lacks, if that is why.
+    pub fn skip_reason(&self) -> Option<&'static str> {
+        match self {
+            DecodeError::Unsupported {
+                feature: Some(f), ..
+            } => Some(f.reason()),
+            _ => None,
+        }
+    }
 }
 
 fn invalid(e: wasmparser::BinaryReaderError) -> DecodeError {
@@ -108,11 +333,31 @@ fn invalid(e: wasmparser::BinaryReaderError) -> DecodeError {
     }
 }
 
-fn unsupported(what: impl Into<String>, function: &str, offset: u64) -> DecodeError {
+fn unsupported(
+    what: impl Into<String>,
+    function: &str,
+    offset: u64,
+    feature: Option<Feature>,
+) -> DecodeError {
     DecodeError::Unsupported {
         what: what.into(),
         function: function.to_owned(),
         offset,
+        feature,
+    }
+}
+
+/// The machine's type for a wasm value type.
+pub fn value_kind(ty: ValType, context: &str, offset: u64) -> Result<ValueKind, DecodeError> {
+    match ty {
+        ValType::I32 => Ok(ValueKind::I32),
+        ValType::I64 => Ok(ValueKind::I64),
+        other => Err(unsupported(
+            format!("value type {other}"),
+            context,
+            offset,
+            Feature::of_type(other),
+        )),
     }
 }
 
@@ -121,36 +366,84 @@ fn signature(
     context: &str,
     offset: u64,
 ) -> Result<Signature, DecodeError> {
-    for v in ty.params().iter().chain(ty.results()) {
-        if *v != ValType::I32 {
-            return Err(unsupported(
-                format!("value type {v} (only i32 is supported)"),
-                context,
-                offset,
-            ));
-        }
-    }
-    if ty.results().len() > 1 {
-        return Err(unsupported("multiple results", context, offset));
-    }
+    let kinds = |types: &[ValType]| {
+        types
+            .iter()
+            .map(|t| value_kind(*t, context, offset))
+            .collect::<Result<Vec<_>, _>>()
+    };
     Ok(Signature {
-        params: ty.params().len() as u32,
-        results: ty.results().len() as u32,
+        params: kinds(ty.params())?,
+        results: kinds(ty.results())?,
     })
 }
 
-/// Reads an i32 constant expression (`i32.const N`).
-fn const_i32(expr: &wasmparser::ConstExpr<'_>, context: &str) -> Result<u32, DecodeError> {
+/// Evaluates a constant expression: `i32.const`, `i64.const`,
+/// `global.get` of an earlier global, and the extended-const `add`, `sub`,
+/// `mul`.
+fn const_value(
+    expr: &ConstExpr<'_>,
+    globals: &[Global],
+    context: &str,
+) -> Result<(ValueKind, u64), DecodeError> {
     let mut reader = expr.get_operators_reader();
-    let offset = reader.original_position();
-    match reader.read().map_err(invalid)? {
-        Operator::I32Const { value } => Ok(value as u32),
-        other => Err(unsupported(
-            format!("initialiser {other:?}"),
-            context,
-            offset,
-        )),
+    let mut stack: Vec<(ValueKind, u64)> = Vec::new();
+    loop {
+        let offset = reader.original_position();
+        let op = reader.read().map_err(invalid)?;
+        let binary = |stack: &mut Vec<(ValueKind, u64)>, f: fn(u64, u64) -> u64| {
+            let (Some((k, b)), Some((_, a))) = (stack.pop(), stack.pop()) else {
+                return;
+            };
+            let v = f(a, b);
+            stack.push((
+                k,
+                if k == ValueKind::I32 {
+                    v as u32 as u64
+                } else {
+                    v
+                },
+            ));
+        };
+        match op {
+            Operator::End => break,
+            Operator::I32Const { value } => stack.push((ValueKind::I32, u64::from(value as u32))),
+            Operator::I64Const { value } => stack.push((ValueKind::I64, value as u64)),
+            Operator::GlobalGet { global_index } => {
+                let g = globals.get(global_index as usize).ok_or_else(|| {
+                    unsupported(
+                        "an initialiser reading an imported global",
+                        context,
+                        offset,
+                        Some(Feature::Imports),
+                    )
+                })?;
+                stack.push((g.kind.clone()?, g.init));
+            }
+            Operator::I32Add | Operator::I64Add => binary(&mut stack, u64::wrapping_add),
+            Operator::I32Sub | Operator::I64Sub => binary(&mut stack, u64::wrapping_sub),
+            Operator::I32Mul | Operator::I64Mul => binary(&mut stack, u64::wrapping_mul),
+            other => {
+                let name = operator_name(&other);
+                let feature = Feature::of_operator(&name);
+                return Err(unsupported(
+                    format!("initialiser {name}"),
+                    context,
+                    offset,
+                    feature,
+                ));
+            }
+        }
     }
+    stack
+        .pop()
+        .ok_or_else(|| unsupported("an empty initialiser", context, 0, None))
+}
+
+/// The name of a wasmparser operator, like `I64Add`.
+pub fn operator_name(op: &Operator<'_>) -> String {
+    let text = format!("{op:?}");
+    text.split([' ', '{', '(']).next().unwrap_or("?").to_owned()
 }
 
 /// Validates and decodes a WebAssembly binary.
@@ -163,11 +456,12 @@ pub fn decode(bytes: &[u8]) -> Result<Module<'_>, DecodeError> {
     let mut functions: Vec<Function<'_>> = Vec::new();
     let mut defined_types: Vec<u32> = Vec::new();
     let mut bodies: Vec<FunctionBody<'_>> = Vec::new();
-    let mut globals = Vec::new();
-    let mut memory_size = 0u32;
+    let mut globals: Vec<Global> = Vec::new();
+    let mut memory: Option<Memory> = None;
+    let mut tables: Vec<u64> = Vec::new();
+    let mut table: Vec<Option<u32>> = Vec::new();
     let mut data = Vec::new();
-    let mut exports: Vec<(String, ExternalKind, u32)> = Vec::new();
-    let mut global_exports: Vec<(String, u32)> = Vec::new();
+    let mut exports: Vec<Export> = Vec::new();
     let mut start = None;
     let mut names: Vec<(u32, String)> = Vec::new();
 
@@ -175,9 +469,21 @@ pub fn decode(bytes: &[u8]) -> Result<Module<'_>, DecodeError> {
         match payload.map_err(invalid)? {
             Payload::TypeSection(reader) => {
                 let offset = reader.range().start;
-                for ty in reader.into_iter_err_on_gc_types() {
-                    let ty = ty.map_err(invalid)?;
-                    types.push(signature(&ty, "module", offset));
+                for group in reader {
+                    let group = group.map_err(invalid)?;
+                    for ty in group.into_types() {
+                        types.push(match ty.composite_type.inner {
+                            wasmparser::CompositeInnerType::Func(f) => {
+                                signature(&f, "module", offset)
+                            }
+                            _ => Err(unsupported(
+                                "a GC type",
+                                "module",
+                                offset,
+                                Some(Feature::Gc),
+                            )),
+                        });
+                    }
                 }
             }
             Payload::ImportSection(reader) => {
@@ -185,37 +491,49 @@ pub fn decode(bytes: &[u8]) -> Result<Module<'_>, DecodeError> {
                 for import in reader.into_imports() {
                     let import = import.map_err(invalid)?;
                     let what = format!("import {}.{}", import.module, import.name);
-                    let kind = match (import.module, import.name, import.ty) {
-                        ("tvm", "output", TypeRef::Func(t)) => (Import::Output, t),
-                        ("tvm", "exit", TypeRef::Func(t)) => (Import::Exit, t),
-                        _ => {
-                            return Err(unsupported(
-                                format!("{what} (only tvm.output and tvm.exit can be imported)"),
-                                "module",
-                                offset,
-                            ));
-                        }
-                    };
-                    let sig = types.get(kind.1 as usize).cloned().transpose()?;
-                    if sig
-                        != Some(Signature {
-                            params: 1,
-                            results: 0,
-                        })
-                    {
+                    let TypeRef::Func(t) = import.ty else {
                         return Err(unsupported(
+                            format!("{what} (only functions of tvm can be imported)"),
+                            "module",
+                            offset,
+                            Some(Feature::Imports),
+                        ));
+                    };
+                    let signature = types.get(t as usize).cloned().unwrap_or_else(|| {
+                        Err(DecodeError::Invalid {
+                            offset,
+                            message: format!("{what} has a bad type"),
+                        })
+                    });
+                    let one_i32 = Signature {
+                        params: vec![ValueKind::I32],
+                        results: vec![],
+                    };
+                    let kind = match (import.module, import.name) {
+                        ("tvm", "output") => Ok(Import::Output),
+                        ("tvm", "exit") => Ok(Import::Exit),
+                        _ => Err(unsupported(
+                            format!("{what} (only tvm.output and tvm.exit can be imported)"),
+                            "module",
+                            offset,
+                            Some(Feature::Imports),
+                        )),
+                    };
+                    let kind = match (kind, &signature) {
+                        (Ok(k), Ok(sig)) if *sig == one_i32 => Ok(k),
+                        (Ok(_), _) => Err(unsupported(
                             format!("{what} with a type other than (i32) -> ()"),
                             "module",
                             offset,
-                        ));
-                    }
+                            None,
+                        )),
+                        (Err(e), _) => Err(e),
+                    };
                     functions.push(Function {
-                        name: format!("tvm.{}", import.name),
-                        signature: Signature {
-                            params: 1,
-                            results: 0,
-                        },
-                        kind: FunctionKind::Import(kind.0),
+                        name: format!("{}.{}", import.module, import.name),
+                        type_index: t,
+                        signature,
+                        kind: FunctionKind::Import(kind),
                     });
                 }
             }
@@ -225,60 +543,150 @@ pub fn decode(bytes: &[u8]) -> Result<Module<'_>, DecodeError> {
                 }
             }
             Payload::TableSection(reader) => {
-                // A table is harmless until call_indirect uses it; that
-                // instruction is rejected where it appears.
-                let _ = reader;
-            }
-            Payload::MemorySection(reader) => {
                 let offset = reader.range().start;
-                for memory in reader {
-                    let memory = memory.map_err(invalid)?;
-                    if memory_size != 0 || memory.memory64 || memory.shared {
+                for t in reader {
+                    let t = t.map_err(invalid)?;
+                    if t.ty.table64 {
                         return Err(unsupported(
-                            "a second, 64-bit or shared memory",
+                            "a 64-bit table",
                             "module",
                             offset,
+                            Some(Feature::Memory64),
                         ));
                     }
-                    let bytes = memory.initial.saturating_mul(65536);
-                    if bytes > u64::from(MAX_MEMORY) {
+                    if !matches!(t.init, wasmparser::TableInit::RefNull) {
+                        return Err(unsupported(
+                            "a table with an initialiser",
+                            "module",
+                            offset,
+                            Some(Feature::ReferenceTypes),
+                        ));
+                    }
+                    tables.push(t.ty.initial);
+                }
+                if let Some(&size) = tables.first() {
+                    if size > u64::from(crate::program::MAX_TABLE) {
                         return Err(unsupported(
                             format!(
-                                "a memory of {} pages (the machine supports at most {})",
-                                memory.initial,
-                                MAX_MEMORY / 65536
+                                "a table of {size} elements (the machine supports at most {})",
+                                crate::program::MAX_TABLE
                             ),
                             "module",
                             offset,
+                            None,
                         ));
                     }
-                    memory_size = bytes as u32;
+                    table = vec![None; size as usize];
+                }
+            }
+            Payload::MemorySection(reader) => {
+                let offset = reader.range().start;
+                for m in reader {
+                    let m = m.map_err(invalid)?;
+                    let feature = if memory.is_some() {
+                        Some(Feature::MultipleMemories)
+                    } else if m.memory64 {
+                        Some(Feature::Memory64)
+                    } else if m.shared {
+                        Some(Feature::Threads)
+                    } else {
+                        None
+                    };
+                    if let Some(feature) = feature {
+                        return Err(unsupported(
+                            format!("a memory that needs {feature}"),
+                            "module",
+                            offset,
+                            Some(feature),
+                        ));
+                    }
+                    let supported = u64::from(MAX_MEMORY / PAGE);
+                    if m.initial > supported {
+                        return Err(unsupported(
+                            format!(
+                                "a memory of {} pages ({} bytes); the machine supports at most {supported} pages ({MAX_MEMORY} bytes)",
+                                m.initial,
+                                m.initial * u64::from(PAGE)
+                            ),
+                            "module",
+                            offset,
+                            None,
+                        ));
+                    }
+                    memory = Some(Memory {
+                        initial: m.initial as u32,
+                        maximum: m.maximum.unwrap_or(supported).min(supported) as u32,
+                    });
                 }
             }
             Payload::GlobalSection(reader) => {
                 let offset = reader.range().start;
                 for global in reader {
                     let global = global.map_err(invalid)?;
-                    if global.ty.content_type != ValType::I32 {
-                        return Err(unsupported(
-                            format!("a global of type {}", global.ty.content_type),
-                            "module",
-                            offset,
-                        ));
-                    }
-                    globals.push(const_i32(&global.init_expr, "module")?);
+                    let kind = value_kind(global.ty.content_type, "module", offset);
+                    let value = match &kind {
+                        Ok(_) => const_value(&global.init_expr, &globals, "module"),
+                        Err(e) => Err(e.clone()),
+                    };
+                    globals.push(match value {
+                        Ok((kind, init)) => Global {
+                            kind: Ok(kind),
+                            init,
+                        },
+                        Err(e) => Global {
+                            kind: Err(e),
+                            init: 0,
+                        },
+                    });
                 }
             }
             Payload::ExportSection(reader) => {
                 for export in reader {
                     let export = export.map_err(invalid)?;
-                    if export.kind == ExternalKind::Global {
-                        global_exports.push((export.name.to_owned(), export.index));
-                    }
-                    exports.push((export.name.to_owned(), export.kind, export.index));
+                    exports.push(Export {
+                        name: export.name.to_owned(),
+                        kind: export.kind,
+                        index: export.index,
+                    });
                 }
             }
             Payload::StartSection { func, .. } => start = Some(func),
+            Payload::ElementSection(reader) => {
+                let offset = reader.range().start;
+                for element in reader {
+                    let element = element.map_err(invalid)?;
+                    let wasmparser::ElementKind::Active {
+                        table_index,
+                        offset_expr,
+                    } = element.kind
+                    else {
+                        // Passive and declared segments serve only table
+                        // and reference instructions, unsupported where
+                        // they appear.
+                        continue;
+                    };
+                    if table_index.unwrap_or(0) != 0 {
+                        return Err(unsupported(
+                            "an element segment for a second table",
+                            "module",
+                            offset,
+                            Some(Feature::ReferenceTypes),
+                        ));
+                    }
+                    let (_, base) = const_value(&offset_expr, &globals, "module")?;
+                    let items = element_items(element.items, offset)?;
+                    let end = base + items.len() as u64;
+                    if end > table.len() as u64 {
+                        return Err(DecodeError::Instantiate(
+                            "out of bounds table access (an element segment lies outside the table)"
+                                .to_owned(),
+                        ));
+                    }
+                    for (i, item) in items.into_iter().enumerate() {
+                        table[base as usize + i] = item;
+                    }
+                }
+            }
             Payload::DataSection(reader) => {
                 let offset = reader.range().start;
                 for segment in reader {
@@ -288,29 +696,31 @@ pub fn decode(bytes: &[u8]) -> Result<Module<'_>, DecodeError> {
                             memory_index: 0,
                             offset_expr,
                         } => {
-                            let base = const_i32(&offset_expr, "module")?;
-                            let end = u64::from(base) + segment.data.len() as u64;
-                            if end > u64::from(memory_size) {
-                                return Err(DecodeError::Invalid {
-                                    offset,
-                                    message: format!(
-                                        "data segment at {base} of {} bytes is out of bounds",
-                                        segment.data.len()
-                                    ),
-                                });
+                            let (_, base) = const_value(&offset_expr, &globals, "module")?;
+                            let size = memory.map_or(0, |m| m.initial_bytes());
+                            let end = base + segment.data.len() as u64;
+                            if end > u64::from(size) {
+                                return Err(DecodeError::Instantiate(format!(
+                                    "out of bounds memory access (a data segment at {base} of {} bytes lies outside the memory of {size} bytes)",
+                                    segment.data.len()
+                                )));
                             }
                             data.push(Segment {
-                                base,
+                                base: base as u32,
                                 bytes: segment.data.to_vec(),
                             });
                         }
-                        _ => {
+                        wasmparser::DataKind::Active { .. } => {
                             return Err(unsupported(
-                                "a passive data segment (bulk memory)",
+                                "a data segment for a second memory",
                                 "module",
                                 offset,
+                                Some(Feature::MultipleMemories),
                             ));
                         }
+                        // Used only by memory.init, unsupported where it
+                        // appears.
+                        wasmparser::DataKind::Passive => {}
                     }
                 }
             }
@@ -331,10 +741,19 @@ pub fn decode(bytes: &[u8]) -> Result<Module<'_>, DecodeError> {
                     "exception tags",
                     "module",
                     reader.range().start,
+                    Some(Feature::Exceptions),
                 ));
             }
             _ => {}
         }
+    }
+    if tables.len() > 1 {
+        return Err(unsupported(
+            "more than one table",
+            "module",
+            0,
+            Some(Feature::ReferenceTypes),
+        ));
     }
 
     // A defined function's name: the name section's, else its export name,
@@ -347,8 +766,8 @@ pub fn decode(bytes: &[u8]) -> Result<Module<'_>, DecodeError> {
             .or_else(|| {
                 exports
                     .iter()
-                    .find(|(_, kind, i)| *kind == ExternalKind::Func && *i as usize == index)
-                    .map(|(n, _, _)| n.clone())
+                    .find(|e| e.kind == ExternalKind::Func && e.index as usize == index)
+                    .map(|e| e.name.clone())
             })
             .unwrap_or_else(|| format!("func[{index}]"))
     };
@@ -357,9 +776,9 @@ pub fn decode(bytes: &[u8]) -> Result<Module<'_>, DecodeError> {
         let name = name_of(index);
         let offset = body.range().start;
         let signature = match types.get(*ty as usize) {
-            Some(Ok(sig)) => *sig,
-            Some(Err(DecodeError::Unsupported { what, .. })) => {
-                return Err(unsupported(what.clone(), &name, offset));
+            Some(Ok(sig)) => Ok(sig.clone()),
+            Some(Err(DecodeError::Unsupported { what, feature, .. })) => {
+                Err(unsupported(what.clone(), &name, offset, *feature))
             }
             _ => {
                 return Err(DecodeError::Invalid {
@@ -368,56 +787,84 @@ pub fn decode(bytes: &[u8]) -> Result<Module<'_>, DecodeError> {
                 });
             }
         };
-        let mut locals = 0u32;
+        let mut locals = Vec::new();
         for local in body.get_locals_reader().map_err(invalid)? {
             let (count, ty) = local.map_err(invalid)?;
-            if ty != ValType::I32 {
-                return Err(unsupported(format!("a local of type {ty}"), &name, offset));
+            if locals.len() as u64 + u64::from(count) > u64::from(crate::program::MAX_INDEX) {
+                return Err(unsupported(
+                    format!(
+                        "more than {} locals in one function",
+                        crate::program::MAX_INDEX
+                    ),
+                    &name,
+                    offset,
+                    None,
+                ));
             }
-            locals = locals.saturating_add(count);
+            locals.extend(std::iter::repeat_n(ty, count as usize));
         }
         functions.push(Function {
             name,
+            type_index: *ty,
             signature,
             kind: FunctionKind::Defined { locals, body },
         });
     }
-    let main = exports
-        .iter()
-        .find(|(name, kind, _)| name == "main" && *kind == ExternalKind::Func)
-        .map(|e| e.2)
-        .ok_or_else(|| DecodeError::Entry("the module exports no function `main`".to_owned()))?;
-    let main_sig = functions[main as usize].signature;
-    if !matches!(
-        (main_sig.params, main_sig.results),
-        (0, 0) | (0, 1) | (2, 1)
-    ) {
-        return Err(DecodeError::Entry(format!(
-            "`main` takes {} and returns {} values; expected () -> i32, () -> () or (i32, i32) -> i32",
-            main_sig.params, main_sig.results
-        )));
-    }
-    if let Some(s) = start {
-        let sig = functions[s as usize].signature;
-        if sig.params != 0 || sig.results != 0 {
-            return Err(DecodeError::Entry(
-                "the start function must take and return nothing".to_owned(),
-            ));
+    for f in table.iter().flatten() {
+        if *f as usize >= functions.len() {
+            return Err(DecodeError::Invalid {
+                offset: 0,
+                message: format!("element refers to function {f}, which does not exist"),
+            });
         }
     }
-    let scratch = global_exports
+    let memory_size = memory.map_or(0, |m| m.initial_bytes());
+    let scratch = exports
         .iter()
-        .find(|(name, _)| name == "__tvm_scratch")
-        .and_then(|(_, g)| globals.get(*g as usize).copied())
+        .find(|e| e.name == "__tvm_scratch" && e.kind == ExternalKind::Global)
+        .and_then(|e| globals.get(e.index as usize))
+        .map(|g| g.init as u32)
         .filter(|&addr| u64::from(addr) + 16 <= u64::from(memory_size));
 
     Ok(Module {
+        types,
         functions,
         globals,
-        memory_size,
+        memory,
         data,
-        main,
+        table,
+        exports,
         start,
         scratch,
     })
+}
+
+/// The function indices (or empty elements) of an element segment.
+fn element_items(
+    items: wasmparser::ElementItems<'_>,
+    offset: u64,
+) -> Result<Vec<Option<u32>>, DecodeError> {
+    match items {
+        wasmparser::ElementItems::Functions(reader) => reader
+            .into_iter()
+            .map(|f| f.map(Some).map_err(invalid))
+            .collect(),
+        wasmparser::ElementItems::Expressions(_, reader) => reader
+            .into_iter()
+            .map(|expr| {
+                let expr = expr.map_err(invalid)?;
+                let mut ops = expr.get_operators_reader();
+                match ops.read().map_err(invalid)? {
+                    Operator::RefFunc { function_index } => Ok(Some(function_index)),
+                    Operator::RefNull { .. } => Ok(None),
+                    other => Err(unsupported(
+                        format!("element initialiser {}", operator_name(&other)),
+                        "module",
+                        offset,
+                        Some(Feature::ReferenceTypes),
+                    )),
+                }
+            })
+            .collect(),
+    }
 }

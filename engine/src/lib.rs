@@ -44,6 +44,7 @@ pub mod decode;
 pub mod exact;
 pub mod frontend;
 pub mod hull;
+pub mod invoke;
 pub mod lower;
 pub mod program;
 pub mod reference;

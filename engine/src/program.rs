@@ -22,6 +22,10 @@ pub const MAX_MEMORY: u32 = 16 * 65536;
 /// Locals per frame and globals the machine supports.
 pub const MAX_INDEX: u32 = 1 << 16;
 
+/// The most elements a module's table may have (`call_indirect` dispatch
+/// code grows with the table).
+pub const MAX_TABLE: u32 = 1 << 12;
+
 /// A contiguous run of initial memory contents.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Segment {

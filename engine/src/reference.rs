@@ -99,6 +99,29 @@ pub enum TrapKind {
     OutOfBoundsMemoryAccess,
     /// Calls nested deeper than [`MAX_CALL_DEPTH`].
     CallStackExhausted,
+    /// `call_indirect` with an index past the table.
+    UndefinedElement,
+    /// `call_indirect` to an empty table element.
+    UninitializedElement,
+    /// `call_indirect` to a function of another type.
+    IndirectCallTypeMismatch,
+}
+
+impl TrapKind {
+    /// The trap a trapping `HALT` with this code means (`None` for the
+    /// exit code 0 and unknown codes).
+    pub const fn from_code(code: u32) -> Option<TrapKind> {
+        Some(match code {
+            trap_code::UNREACHABLE => TrapKind::Unreachable,
+            trap_code::DIVIDE_BY_ZERO => TrapKind::IntegerDivideByZero,
+            trap_code::OVERFLOW => TrapKind::IntegerOverflow,
+            trap_code::UNDEFINED_ELEMENT => TrapKind::UndefinedElement,
+            trap_code::UNINITIALIZED_ELEMENT => TrapKind::UninitializedElement,
+            trap_code::INDIRECT_CALL_TYPE_MISMATCH => TrapKind::IndirectCallTypeMismatch,
+            trap_code::OUT_OF_BOUNDS => TrapKind::OutOfBoundsMemoryAccess,
+            _ => return None,
+        })
+    }
 }
 
 impl fmt::Display for TrapKind {
@@ -109,6 +132,9 @@ impl fmt::Display for TrapKind {
             TrapKind::IntegerOverflow => "integer overflow",
             TrapKind::OutOfBoundsMemoryAccess => "out of bounds memory access",
             TrapKind::CallStackExhausted => "call stack exhausted",
+            TrapKind::UndefinedElement => "undefined element",
+            TrapKind::UninitializedElement => "uninitialized element",
+            TrapKind::IndirectCallTypeMismatch => "indirect call type mismatch",
         })
     }
 }
@@ -333,15 +359,15 @@ impl<'p> Machine<'p> {
                             self.emit(sink, op, status, 4);
                             return Ok(status as i32);
                         }
-                        trap_code::UNREACHABLE => TrapKind::Unreachable,
-                        trap_code::DIVIDE_BY_ZERO => TrapKind::IntegerDivideByZero,
-                        trap_code::OVERFLOW => TrapKind::IntegerOverflow,
-                        _ => {
-                            return Err(RunError::Malformed {
-                                pc,
-                                message: "unknown trap code",
-                            });
-                        }
+                        code => match TrapKind::from_code(code) {
+                            Some(kind) => kind,
+                            None => {
+                                return Err(RunError::Malformed {
+                                    pc,
+                                    message: "unknown trap code",
+                                });
+                            }
+                        },
                     };
                     self.emit(sink, op, 0, 0);
                     return Err(RunError::Trap { kind, pc });

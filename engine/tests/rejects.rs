@@ -19,24 +19,34 @@ fn main_with(body: &str, extra: &str) -> String {
 }
 
 #[test]
-fn unsupported_instructions_name_instruction_function_and_offset() {
+fn unsupported_instructions_name_instruction_function_offset_and_feature() {
+    use tvm_engine::decode::Feature;
     let cases = [
-        ("i64.const 1 i32.wrap_i64", "I32WrapI64"),
-        ("f32.const 1 i32.trunc_f32_s", "F32Const"),
-        ("i32.const 1 memory.grow", "MemoryGrow"),
+        (
+            "f32.const 1 i32.trunc_f32_s",
+            "F32Const",
+            Some(Feature::Floats),
+        ),
+        ("table.size 0", "TableSize", Some(Feature::ReferenceTypes)),
+        (
+            "i32.const 0 i32.const 0 i32.const 0 memory.init 0 i32.const 0",
+            "MemoryInit",
+            Some(Feature::BulkMemory),
+        ),
         (
             "i32.const 0 i32.const 0 i32.const 0 memory.fill i32.const 0",
             "MemoryFill",
+            None,
         ),
-        ("i32.const 0 call_indirect (result i32)", "CallIndirect"),
     ];
-    for (body, instruction) in cases {
-        let extra = "(table 1 funcref)";
+    for (body, instruction, expected_feature) in cases {
+        let extra = "(table 1 funcref) (data \"x\")";
         match lower_wat(&main_with(body, extra)) {
             Err(DecodeError::Unsupported {
                 what,
                 function,
                 offset,
+                feature,
             }) => {
                 assert!(
                     what.contains(instruction),
@@ -44,10 +54,12 @@ fn unsupported_instructions_name_instruction_function_and_offset() {
                 );
                 assert_eq!(function, "work");
                 assert!(offset > 0);
+                assert_eq!(feature, expected_feature, "{body}");
                 let message = DecodeError::Unsupported {
                     what,
                     function,
                     offset,
+                    feature,
                 }
                 .to_string();
                 assert!(
@@ -61,26 +73,40 @@ fn unsupported_instructions_name_instruction_function_and_offset() {
 }
 
 #[test]
-fn unsupported_module_features_are_rejected() {
+fn unsupported_module_features_are_rejected_where_the_entry_reaches_them() {
     let cases = [
-        r#"(module (import "env" "f" (func)) (func (export "main") (result i32) i32.const 0))"#,
-        r#"(module (import "tvm" "output" (func (param i64))) (func (export "main") (result i32) i32.const 0))"#,
-        r#"(module (global i64 (i64.const 0)) (func (export "main") (result i32) i32.const 0))"#,
+        r#"(module (import "env" "f" (func)) (func (export "main") (result i32) call 0 i32.const 0))"#,
+        r#"(module (import "tvm" "output" (func (param i64))) (func (export "main") (result i32) i64.const 1 call 0 i32.const 0))"#,
+        r#"(module (global f32 (f32.const 0)) (func (export "main") (result i32) global.get 0 drop i32.const 0))"#,
         r#"(module (func (export "main") (result i32) (local f64) i32.const 0))"#,
-        r#"(module (func (export "main") (param i64) (result i32) i32.const 0))"#,
         r#"(module (memory 17) (func (export "main") (result i32) i32.const 0))"#,
-        r#"(module (memory 1) (data "x") (func (export "main") (result i32) i32.const 0))"#,
+        r#"(module (func $f (result f32) f32.const 1) (func (export "main") (result i32) call $f drop i32.const 0))"#,
     ];
     for case in cases {
         assert!(
             matches!(lower_wat(case), Err(DecodeError::Unsupported { .. })),
-            "{case}"
+            "{case}: {:?}",
+            lower_wat(case)
         );
     }
+    // What the entry cannot reach may use anything.
+    let unreached = r#"(module (import "env" "f" (func))
+        (func $g (result f64) call 0 f64.const 1)
+        (func (export "main") (result i32) i32.const 0))"#;
+    assert!(lower_wat(unreached).is_ok());
     let no_main = r#"(module (func (export "start") (result i32) i32.const 0))"#;
     assert!(matches!(lower_wat(no_main), Err(DecodeError::Entry(_))));
-    let bad_main = r#"(module (func (export "main") (param i32) (result i32) i32.const 0))"#;
-    assert!(matches!(lower_wat(bad_main), Err(DecodeError::Entry(_))));
+    for bad_main in [
+        r#"(module (func (export "main") (param i32) (result i32) i32.const 0))"#,
+        r#"(module (func (export "main") (param i64) (result i32) i32.const 0))"#,
+    ] {
+        assert!(matches!(lower_wat(bad_main), Err(DecodeError::Entry(_))));
+    }
+    let outside = r#"(module (memory 1) (data (i32.const 65535) "xy") (func (export "main") (result i32) i32.const 0))"#;
+    assert!(matches!(
+        lower_wat(outside),
+        Err(DecodeError::Instantiate(_))
+    ));
 }
 
 #[test]

@@ -63,7 +63,15 @@ pub enum TrapKind {
     IntegerOverflow,
     /// A load or store outside linear memory.
     OutOfBoundsMemory,
-    /// Any other trap (e.g. call stack exhausted), with wasmi's message.
+    /// Calls nested deeper than the interpreter's stack.
+    CallStackExhausted,
+    /// `call_indirect` with an index past the table.
+    UndefinedElement,
+    /// `call_indirect` to an empty table element.
+    UninitializedElement,
+    /// `call_indirect` to a function of another type.
+    IndirectCallTypeMismatch,
+    /// Any other trap, with wasmi's message.
     Other(String),
 }
 
@@ -77,6 +85,10 @@ impl TrapKind {
             TrapKind::IntegerDivideByZero => "integer divide by zero",
             TrapKind::IntegerOverflow => "integer overflow",
             TrapKind::OutOfBoundsMemory => "out of bounds memory access",
+            TrapKind::CallStackExhausted => "call stack exhausted",
+            TrapKind::UndefinedElement => "undefined element",
+            TrapKind::UninitializedElement => "uninitialized element",
+            TrapKind::IndirectCallTypeMismatch => "indirect call type mismatch",
             TrapKind::Other(message) => message,
         }
     }
@@ -87,6 +99,10 @@ impl TrapKind {
             TrapCode::IntegerDivisionByZero => TrapKind::IntegerDivideByZero,
             TrapCode::IntegerOverflow => TrapKind::IntegerOverflow,
             TrapCode::MemoryOutOfBounds => TrapKind::OutOfBoundsMemory,
+            TrapCode::StackOverflow => TrapKind::CallStackExhausted,
+            TrapCode::TableOutOfBounds => TrapKind::UndefinedElement,
+            TrapCode::IndirectCallToNull => TrapKind::UninitializedElement,
+            TrapCode::BadSignature => TrapKind::IndirectCallTypeMismatch,
             other => TrapKind::Other(other.trap_message().to_string()),
         }
     }
@@ -283,6 +299,160 @@ pub fn run(
         }
     };
     finish(store, fuel, result)
+}
+
+/// An integer value passed to or returned from an export (its bits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Value {
+    /// `i32`
+    I32(u32),
+    /// `i64`
+    I64(u64),
+}
+
+/// One call of an export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The export's name.
+    pub export: String,
+    /// Its arguments.
+    pub args: Vec<Value>,
+}
+
+impl Call {
+    /// A call of `export` with `args`.
+    pub fn new(export: &str, args: Vec<Value>) -> Call {
+        Call {
+            export: export.to_owned(),
+            args,
+        }
+    }
+}
+
+/// What a sequence of calls did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invoked {
+    /// The results of each call that returned, in order.
+    pub results: Vec<Vec<Value>>,
+    /// The trap that ended the sequence, if one did (the call after the
+    /// last result's).
+    pub trap: Option<TrapKind>,
+    /// Every byte passed to `tvm.output`.
+    pub output: Vec<u8>,
+    /// The exit status, if `tvm.exit` ended the sequence.
+    pub exit: Option<i32>,
+}
+
+/// Instantiates `wasm` once and calls its exports in order, as the tvm
+/// machine's invocation entry does: state carries from call to call, and
+/// the first trap (or `tvm.exit`) ends the sequence. A trap in the start
+/// function ends it before the first call.
+pub fn invoke(wasm: &[u8], calls: &[Call], fuel: Option<u64>) -> Result<Invoked, OracleError> {
+    let mut config = Config::default();
+    config.compilation_mode(CompilationMode::Eager);
+    config.consume_fuel(fuel.is_some());
+    let engine = Engine::new(&config);
+    let module =
+        Module::new(&engine, wasm).map_err(|e| OracleError::InvalidModule(e.to_string()))?;
+    check_imports(&module)?;
+    let mut store = Store::new(&engine, HostState::default());
+    if let Some(limit) = fuel {
+        store
+            .set_fuel(limit)
+            .map_err(|e| OracleError::Execution(e.to_string()))?;
+    }
+    let mut linker = Linker::<HostState>::new(&engine);
+    linker
+        .func_wrap(
+            "tvm",
+            "output",
+            |mut caller: Caller<'_, HostState>, byte: i32| {
+                caller.data_mut().output.push(byte.to_le_bytes()[0]);
+            },
+        )
+        .map_err(|e| OracleError::Instantiation(e.to_string()))?;
+    linker
+        .func_wrap(
+            "tvm",
+            "exit",
+            |_caller: Caller<'_, HostState>, status: i32| -> Result<(), WasmiError> {
+                Err(WasmiError::i32_exit(status))
+            },
+        )
+        .map_err(|e| OracleError::Instantiation(e.to_string()))?;
+    let mut done = Invoked {
+        results: Vec::new(),
+        trap: None,
+        output: Vec::new(),
+        exit: None,
+    };
+    // Ends the sequence with an error from wasm code.
+    let stop = |error: WasmiError, done: &mut Invoked| -> Result<(), OracleError> {
+        if let Some(status) = error.i32_exit_status() {
+            done.exit = Some(status);
+            Ok(())
+        } else if let Some(code) = error.as_trap_code() {
+            if code == TrapCode::OutOfFuel {
+                return Err(OracleError::OutOfFuel {
+                    limit: fuel.unwrap_or(0),
+                    output: Vec::new(),
+                });
+            }
+            done.trap = Some(TrapKind::from_trap_code(code));
+            Ok(())
+        } else {
+            Err(OracleError::Execution(error.to_string()))
+        }
+    };
+    let instance = match linker.instantiate_and_start(&mut store, &module) {
+        Ok(instance) => instance,
+        Err(error) => {
+            stop(error, &mut done)?;
+            done.output = store.into_data().output;
+            return Ok(done);
+        }
+    };
+    for call in calls {
+        let func = instance
+            .get_func(&store, &call.export)
+            .ok_or_else(|| OracleError::Execution(format!("no export `{}`", call.export)))?;
+        let args: Vec<wasmi::Val> = call
+            .args
+            .iter()
+            .map(|v| match *v {
+                Value::I32(x) => wasmi::Val::I32(x as i32),
+                Value::I64(x) => wasmi::Val::I64(x as i64),
+            })
+            .collect();
+        let ty = func.ty(&store);
+        let mut results: Vec<wasmi::Val> = ty
+            .results()
+            .iter()
+            .map(|t| wasmi::Val::default_for_ty(*t))
+            .collect();
+        match func.call(&mut store, &args, &mut results) {
+            Ok(()) => {
+                let values = results
+                    .iter()
+                    .map(|r| match r {
+                        wasmi::Val::I32(x) => Ok(Value::I32(*x as u32)),
+                        wasmi::Val::I64(x) => Ok(Value::I64(*x as u64)),
+                        other => Err(OracleError::Execution(format!(
+                            "`{}` returned {other:?}, not an integer",
+                            call.export
+                        ))),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                done.results.push(values);
+            }
+            Err(error) => {
+                stop(error, &mut done)?;
+                break;
+            }
+        }
+    }
+    done.output = store.into_data().output;
+    Ok(done)
 }
 
 /// Turns the result of executing code into an [`Outcome`].
@@ -599,14 +769,40 @@ mod tests {
     }
 
     #[test]
-    fn deep_recursion_is_an_other_trap() {
+    fn deep_recursion_exhausts_the_call_stack() {
         let text = r#"(module
             (func $f (param i32) (result i32) (call $f (local.get 0)))
             (func (export "main") (result i32) (call $f (i32.const 0))))"#;
-        match run_wat(text, &[]).unwrap().status {
-            Status::Trapped(TrapKind::Other(message)) => assert!(!message.is_empty()),
-            other => panic!("expected another trap, got {other:?}"),
-        }
+        assert_eq!(
+            run_wat(text, &[]).unwrap().status,
+            Status::Trapped(TrapKind::CallStackExhausted)
+        );
+    }
+
+    #[test]
+    fn invoke_returns_results_per_call_and_stops_at_a_trap() {
+        let wasm = wat::parse_str(
+            r#"(module
+                (global $g (mut i64) (i64.const 5))
+                (func (export "add") (param i64 i32) (result i64)
+                  (global.set $g (i64.add (global.get $g) (local.get 0)))
+                  (i64.add (global.get $g) (i64.extend_i32_u (local.get 1))))
+                (func (export "div") (param i32) (result i32)
+                  (i32.div_u (i32.const 7) (local.get 0))))"#,
+        )
+        .unwrap();
+        let calls = vec![
+            Call::new("add", vec![Value::I64(-1i64 as u64), Value::I32(10)]),
+            Call::new("add", vec![Value::I64(1), Value::I32(0)]),
+            Call::new("div", vec![Value::I32(0)]),
+            Call::new("div", vec![Value::I32(1)]),
+        ];
+        let out = invoke(&wasm, &calls, None).unwrap();
+        assert_eq!(
+            out.results,
+            vec![vec![Value::I64(14)], vec![Value::I64(5)],]
+        );
+        assert_eq!(out.trap, Some(TrapKind::IntegerDivideByZero));
     }
 
     #[test]

@@ -105,6 +105,14 @@ pub const PATH_LIMIT: usize = 4_096;
 /// Why an obligation could not be stated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LoweringError {
+    /// A routine over i64 operands: this prover models 32-bit operands.
+    #[error("{name}: {routine} has no 32-bit specification in the lowering prover")]
+    NoSpecification {
+        /// The obligation.
+        name: String,
+        /// The routine's operator.
+        routine: &'static str,
+    },
     /// The code uses an instruction the prover does not model (memory,
     /// globals, output: no routine needs them).
     #[error("{name}: instruction {pc} ({instr}) is not supported by the lowering prover")]
@@ -991,8 +999,17 @@ fn signed_division(t: &mut Terms, a: Id, b: Id, rem: bool) -> Id {
     t.ite(c_pp, pp, inner)
 }
 
-/// wasm's result of `op` on `a`, `b` (`b` ignored by unary operators).
-fn expected(t: &mut Terms, op: Routine, a: Id, b: Id) -> Expected {
+/// wasm's result of `op` on `a`, `b` (`b` ignored by unary operators);
+/// `None` for the i64 routines, whose operands are four words (not
+/// modelled by this prover yet).
+fn expected(t: &mut Terms, op: Routine, a: Id, b: Id) -> Option<Expected> {
+    if op.is_wide() {
+        return None;
+    }
+    Some(expected_i32(t, op, a, b))
+}
+
+fn expected_i32(t: &mut Terms, op: Routine, a: Id, b: Id) -> Expected {
     let zero = t.konst(0);
     let b_zero = t.eq(b, zero);
     let divide_by_zero = vec![(b_zero, trap_code::DIVIDE_BY_ZERO)];
@@ -1075,6 +1092,21 @@ fn expected(t: &mut Terms, op: Routine, a: Id, b: Id) -> Expected {
         }
         Routine::Extend8S => plain(t.sign_extend(8, a)),
         Routine::Extend16S => plain(t.sign_extend(16, a)),
+        // Excluded by `expected`.
+        Routine::MulWide
+        | Routine::Mul64
+        | Routine::DivU64
+        | Routine::RemU64
+        | Routine::DivS64
+        | Routine::RemS64
+        | Routine::Shl64
+        | Routine::ShrU64
+        | Routine::ShrS64
+        | Routine::Rotl64
+        | Routine::Rotr64
+        | Routine::Clz64
+        | Routine::Ctz64
+        | Routine::Popcnt64 => plain(zero),
     }
 }
 
@@ -1557,7 +1589,12 @@ impl Machine<'_> {
                             [a] => (a, a),
                             _ => return Err(self.underflow(pc)),
                         };
-                        let e = expected(t, callee, a, b);
+                        let Some(e) = expected(t, callee, a, b) else {
+                            return Err(LoweringError::NoSpecification {
+                                name: self.name.to_owned(),
+                                routine: callee.wasm_name(),
+                            });
+                        };
                         for (cond, code) in e.traps {
                             match self.split(t, oracle, p, cond, false)? {
                                 Split::Dead => return Ok(()),
@@ -1981,7 +2018,12 @@ fn prove_here(name: &str, code: &RoutineCode, spec: Spec) -> Result<Proof, Lower
     }
 
     // The claim.
-    let e = expected(&mut t, op, a, b);
+    let Some(e) = expected(&mut t, op, a, b) else {
+        return Err(LoweringError::NoSpecification {
+            name: op.function_name(),
+            routine: op.wasm_name(),
+        });
+    };
     let any_trap: Vec<Id> = e.traps.iter().map(|&(c, _)| c).collect();
     let any_trap = t.any(&any_trap);
     let no_trap = t.not(any_trap);

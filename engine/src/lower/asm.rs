@@ -120,6 +120,33 @@ impl Asm {
     }
 }
 
+/// A point in emitted code to return to ([`Asm::rollback`]).
+#[derive(Clone, Copy)]
+pub struct Checkpoint {
+    code: usize,
+    barrier: usize,
+    straight: u32,
+}
+
+impl Asm {
+    /// The current point.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            code: self.code.len(),
+            barrier: self.barrier,
+            straight: self.straight,
+        }
+    }
+
+    /// Forgets everything emitted since `at` (labels created since stay
+    /// allocated; none of the remaining code refers to them).
+    pub fn rollback(&mut self, at: Checkpoint) {
+        self.code.truncate(at.code);
+        self.barrier = at.barrier.min(at.code);
+        self.straight = at.straight;
+    }
+}
+
 // Short mnemonics used by the lowering and the routines.
 impl Asm {
     /// `LOCAL_GET i`

@@ -62,6 +62,35 @@ pub enum Routine {
     Extend8S,
     /// `i32.extend16_s`
     Extend16S,
+    /// The full 64-bit product of two unsigned 32-bit words (the building
+    /// block of `i64.mul`; no wasm operator of its own).
+    MulWide,
+    /// `i64.mul`
+    Mul64,
+    /// `i64.div_u`
+    DivU64,
+    /// `i64.rem_u`
+    RemU64,
+    /// `i64.div_s`
+    DivS64,
+    /// `i64.rem_s`
+    RemS64,
+    /// `i64.shl`
+    Shl64,
+    /// `i64.shr_u`
+    ShrU64,
+    /// `i64.shr_s`
+    ShrS64,
+    /// `i64.rotl`
+    Rotl64,
+    /// `i64.rotr`
+    Rotr64,
+    /// `i64.clz`
+    Clz64,
+    /// `i64.ctz`
+    Ctz64,
+    /// `i64.popcnt`
+    Popcnt64,
 }
 
 impl Routine {
@@ -87,9 +116,68 @@ impl Routine {
         Routine::Extend16S,
     ];
 
+    /// The routines over i64 operands (two words each, low word first),
+    /// returning an i64 (low word, then high word).
+    pub const WIDE: [Routine; 14] = [
+        Routine::MulWide,
+        Routine::Mul64,
+        Routine::DivU64,
+        Routine::RemU64,
+        Routine::DivS64,
+        Routine::RemS64,
+        Routine::Shl64,
+        Routine::ShrU64,
+        Routine::ShrS64,
+        Routine::Rotl64,
+        Routine::Rotr64,
+        Routine::Clz64,
+        Routine::Ctz64,
+        Routine::Popcnt64,
+    ];
+
+    /// Whether it returns two words (an i64).
+    pub const fn is_wide(self) -> bool {
+        self.result_words() == 2
+    }
+
+    /// Words it returns.
+    pub const fn result_words(self) -> u32 {
+        match self {
+            Routine::MulWide
+            | Routine::Mul64
+            | Routine::DivU64
+            | Routine::RemU64
+            | Routine::DivS64
+            | Routine::RemS64
+            | Routine::Shl64
+            | Routine::ShrU64
+            | Routine::ShrS64
+            | Routine::Rotl64
+            | Routine::Rotr64
+            | Routine::Clz64
+            | Routine::Ctz64
+            | Routine::Popcnt64 => 2,
+            _ => 1,
+        }
+    }
+
     /// The WebAssembly operator it implements, like `i32.mul`.
     pub const fn wasm_name(self) -> &'static str {
         match self {
+            Routine::MulWide => "i32.mul_wide_u",
+            Routine::Mul64 => "i64.mul",
+            Routine::DivU64 => "i64.div_u",
+            Routine::RemU64 => "i64.rem_u",
+            Routine::DivS64 => "i64.div_s",
+            Routine::RemS64 => "i64.rem_s",
+            Routine::Shl64 => "i64.shl",
+            Routine::ShrU64 => "i64.shr_u",
+            Routine::ShrS64 => "i64.shr_s",
+            Routine::Rotl64 => "i64.rotl",
+            Routine::Rotr64 => "i64.rotr",
+            Routine::Clz64 => "i64.clz",
+            Routine::Ctz64 => "i64.ctz",
+            Routine::Popcnt64 => "i64.popcnt",
             Routine::Mul => "i32.mul",
             Routine::DivU => "i32.div_u",
             Routine::RemU => "i32.rem_u",
@@ -111,12 +199,18 @@ impl Routine {
         }
     }
 
-    /// The name of its function in listings: `lowered.mul` etc.
+    /// The name of its function in listings: `lowered.mul` for i32
+    /// operators, `lowered.i64.mul` for i64 ones.
     pub fn function_name(self) -> String {
-        format!("lowered.{}", &self.wasm_name()[4..])
+        let name = self.wasm_name();
+        match name.strip_prefix("i32.") {
+            Some(rest) if !self.is_wide() => format!("lowered.{rest}"),
+            _ => format!("lowered.{name}"),
+        }
     }
 
-    /// Number of operands (1 or 2).
+    /// Number of operand words: 1 or 2 for i32 operators, 2 or 4 for i64
+    /// ones (2 for `MulWide`).
     pub const fn arity(self) -> u32 {
         match self {
             Routine::Clz
@@ -124,6 +218,17 @@ impl Routine {
             | Routine::Popcnt
             | Routine::Extend8S
             | Routine::Extend16S => 1,
+            Routine::MulWide | Routine::Clz64 | Routine::Ctz64 | Routine::Popcnt64 => 2,
+            Routine::Mul64
+            | Routine::DivU64
+            | Routine::RemU64
+            | Routine::DivS64
+            | Routine::RemS64
+            | Routine::Shl64
+            | Routine::ShrU64
+            | Routine::ShrS64
+            | Routine::Rotl64
+            | Routine::Rotr64 => 4,
             _ => 2,
         }
     }
@@ -135,6 +240,18 @@ impl Routine {
             Routine::RemS => &[Routine::RemU],
             Routine::Or | Routine::Xor => &[Routine::And],
             Routine::Extend8S | Routine::Extend16S => &[Routine::Shl, Routine::ShrS],
+            Routine::Mul64 => &[Routine::MulWide, Routine::Mul],
+            Routine::DivU64 => &[Routine::DivU],
+            Routine::RemU64 => &[Routine::RemU],
+            Routine::DivS64 => &[Routine::DivU64],
+            Routine::RemS64 => &[Routine::RemU64],
+            Routine::Shl64 => &[Routine::Shl, Routine::ShrU],
+            Routine::ShrU64 => &[Routine::Shl, Routine::ShrU],
+            Routine::ShrS64 => &[Routine::Shl, Routine::ShrU, Routine::ShrS],
+            Routine::Rotl64 | Routine::Rotr64 => &[Routine::Shl64, Routine::ShrU64],
+            Routine::Clz64 => &[Routine::Clz],
+            Routine::Ctz64 => &[Routine::Ctz],
+            Routine::Popcnt64 => &[Routine::Popcnt],
             _ => &[],
         }
     }
@@ -186,6 +303,20 @@ impl Routine {
                 a.plain(Return);
             }
             Routine::ShrU | Routine::ShrS => shift_right(a, self == Routine::ShrS),
+            Routine::MulWide
+            | Routine::Mul64
+            | Routine::DivU64
+            | Routine::RemU64
+            | Routine::DivS64
+            | Routine::RemS64
+            | Routine::Shl64
+            | Routine::ShrU64
+            | Routine::ShrS64
+            | Routine::Rotl64
+            | Routine::Rotr64
+            | Routine::Clz64
+            | Routine::Ctz64
+            | Routine::Popcnt64 => super::wide_routine::emit(self, a),
             Routine::Rotl | Routine::Rotr => rotate(a, self == Routine::Rotr),
             Routine::Clz => {
                 let (zero, top, done) = (a.label(), a.label(), a.label());
@@ -271,14 +402,14 @@ impl Routine {
 }
 
 /// Pushes `x <s 0` (the top bit of local `x`).
-fn top_bit(a: &mut Asm, x: u32) {
+pub(super) fn top_bit(a: &mut Asm, x: u32) {
     a.get(x);
     a.konst(0);
     a.plain(LtS);
 }
 
 /// `x = x + x` (shift local `x` left by one).
-fn double(a: &mut Asm, x: u32) {
+pub(super) fn double(a: &mut Asm, x: u32) {
     a.get(x);
     a.get(x);
     a.plain(Add);
@@ -286,7 +417,7 @@ fn double(a: &mut Asm, x: u32) {
 }
 
 /// `n = n - 1; if n != 0 goto top`.
-fn decrement_and_loop(a: &mut Asm, n: u32, top: super::asm::Label) {
+pub(super) fn decrement_and_loop(a: &mut Asm, n: u32, top: super::asm::Label) {
     a.get(n);
     a.konst(1);
     a.plain(Sub);
@@ -318,7 +449,7 @@ fn count_mod_32(a: &mut Asm, k: u32) {
 }
 
 /// Halts with `code` (the popped status is ignored when trapping).
-fn trap(a: &mut Asm, code: u32) {
+pub(super) fn trap(a: &mut Asm, code: u32) {
     a.konst(0);
     a.op(Halt, code);
 }
