@@ -71,6 +71,14 @@ pub const MAX_STACK: usize = 1 << 19;
 /// magnitude, so scores are exact integers in f64.
 pub const MAX_POSITION: u64 = 1 << 22;
 
+/// The largest linear memory the machine supports, in bytes (16 pages of
+/// 64 KiB): memory keys are `address`, below 2²².
+pub const MAX_MEMORY: u32 = 16 * 65536;
+
+/// The most elements a module's table may have (`call_indirect` dispatch
+/// code grows with the table).
+pub const MAX_TABLE: u32 = 1 << 12;
+
 /// The most instructions a program may have: program counters fit 16 bits,
 /// and jump targets are written to the trace as 2 bytes.
 pub const MAX_PROGRAM: usize = 1 << 16;

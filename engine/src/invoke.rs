@@ -2,15 +2,21 @@
 //! (`tvm wast`), `--invoke` and the differential fuzzer use.
 //!
 //! [`lower_invokes`] lowers a module with an entry stub that performs the
-//! given calls in order. After each call the stub writes the call's results
-//! to the output, in order, each little-endian: 4 bytes for an i32, 8 for an
-//! i64. It then halts with status 0. A call that traps ends the program
+//! given calls in order. After each call returns, the stub writes the byte
+//! [`RETURNED`] and then the call's results to the output, in order, each
+//! little-endian: 4 bytes for an i32, 8 for an i64. It then halts with
+//! status 0. A call that traps ends the program
 //! there (the run's ending is the trap); [`read_results`] splits the output
 //! of any run back into values, per completed call.
 
 use crate::decode::DecodeError;
 use crate::program::Program;
 use std::fmt;
+
+/// The byte the invocation stub writes when a call returns, before its
+/// results (so a call without results that returned is told from one that
+/// trapped).
+pub const RETURNED: u8 = 0x2e;
 
 /// A value the machine holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -115,6 +121,10 @@ pub fn read_results(results: &[Vec<ValueKind>], output: &[u8]) -> Vec<Vec<Value>
     let mut at = 0usize;
     for kinds in results {
         let need: usize = kinds.iter().map(|k| k.bytes()).sum();
+        if output.get(at) != Some(&RETURNED) {
+            break;
+        }
+        at += 1;
         let Some(bytes) = output.get(at..at + need) else {
             break;
         };
@@ -147,10 +157,12 @@ mod tests {
             vec![ValueKind::I64, ValueKind::I32],
             vec![ValueKind::I32],
         ];
-        let mut output = 0xdead_beefu32.to_le_bytes().to_vec();
+        let mut output = vec![RETURNED];
+        output.extend(0xdead_beefu32.to_le_bytes());
+        output.push(RETURNED);
         output.extend((-2i64 as u64).to_le_bytes());
         output.extend(7u32.to_le_bytes());
-        output.extend([1, 2]); // the third call's result is incomplete
+        output.extend([RETURNED, 1, 2]); // the third call's result is incomplete
         let values = read_results(&kinds, &output);
         assert_eq!(
             values,
@@ -159,5 +171,9 @@ mod tests {
                 vec![Value::I64(-2i64 as u64), Value::I32(7)],
             ]
         );
+        // A call without results that returned, then one that did not.
+        let empty = vec![vec![], vec![]];
+        assert_eq!(read_results(&empty, &[RETURNED]), vec![vec![]]);
+        assert_eq!(read_results(&empty, &[]), Vec::<Vec<Value>>::new());
     }
 }

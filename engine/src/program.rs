@@ -16,15 +16,10 @@ pub const INPUT_BASE: u32 = 256;
 /// The input image must end at or below this address (C programs are linked
 /// with their data starting here).
 pub const INPUT_LIMIT: u32 = 4096;
-/// The largest linear memory the machine supports, in bytes (16 pages).
-pub const MAX_MEMORY: u32 = 16 * 65536;
+pub use tvm_dsl::isa::{MAX_MEMORY, MAX_TABLE};
 
 /// Locals per frame and globals the machine supports.
 pub const MAX_INDEX: u32 = 1 << 16;
-
-/// The most elements a module's table may have (`call_indirect` dispatch
-/// code grows with the table).
-pub const MAX_TABLE: u32 = 1 << 12;
 
 /// A contiguous run of initial memory contents.
 #[derive(Clone, Debug, PartialEq, Eq)]

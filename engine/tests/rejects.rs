@@ -33,11 +33,6 @@ fn unsupported_instructions_name_instruction_function_offset_and_feature() {
             "MemoryInit",
             Some(Feature::BulkMemory),
         ),
-        (
-            "i32.const 0 i32.const 0 i32.const 0 memory.fill i32.const 0",
-            "MemoryFill",
-            None,
-        ),
     ];
     for (body, instruction, expected_feature) in cases {
         let extra = "(table 1 funcref) (data \"x\")";

@@ -323,3 +323,47 @@ fn the_new_traps_have_their_own_kinds() {
     assert_eq!(kind(1), TrapKind::IndirectCallTypeMismatch);
     assert_eq!(kind(2), TrapKind::UndefinedElement);
 }
+
+#[test]
+fn memory_fill_and_copy_agree_with_wasmi() {
+    let wasm = wat::parse_str(
+        r#"(module
+          (memory 1 2)
+          (data (i32.const 10) "0123456789abcdef")
+          (func (export "fill") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (local.get 2)))
+          (func (export "copy") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2)))
+          (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+          (func (export "sum") (param i32 i32) (result i32) (local $s i32)
+            (block (loop
+              (br_if 1 (i32.eqz (local.get 1)))
+              (local.set $s (i32.add (i32.mul (local.get $s) (i32.const 31))
+                                     (i32.load8_u (local.get 0))))
+              (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+              (local.set 1 (i32.sub (local.get 1) (i32.const 1)))
+              (br 0)))
+            (local.get $s)))"#,
+    )
+    .unwrap();
+    let three = |x: u32, y: u32, z: u32| vec![Value::I32(x), Value::I32(y), Value::I32(z)];
+    let calls = vec![
+        call("copy", three(12, 10, 8)), // overlapping, forwards is wrong
+        call("sum", vec![Value::I32(8), Value::I32(24)]),
+        call("copy", three(9, 12, 8)), // overlapping the other way
+        call("sum", vec![Value::I32(8), Value::I32(24)]),
+        call("fill", three(20, 0x1ff, 5)),
+        call("sum", vec![Value::I32(8), Value::I32(24)]),
+        call("fill", three(65530, 7, 6)),
+        call("sum", vec![Value::I32(65528), Value::I32(8)]),
+        call("fill", three(65530, 7, 7)), // one byte past: nothing written
+        call("sum", vec![Value::I32(65528), Value::I32(8)]),
+        call("copy", three(65535, 10, 2)),
+        call("grow", vec![Value::I32(1)]),
+        call("copy", three(65535, 10, 2)),
+        call("fill", three(131071, 1, 2)),
+        call("copy", three(0, u32::MAX, 2)),
+        call("fill", three(7, 0, 0)),
+        call("fill", three(131072, 0, 0)),
+        call("fill", three(131073, 0, 0)),
+    ];
+    agree(&wasm, &calls);
+}

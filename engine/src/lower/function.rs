@@ -4,6 +4,7 @@
 //! [`super::wide`].
 
 use super::asm::{Asm, Label, Target};
+use super::bulk::Bulk;
 use super::dispatch::Dispatchers;
 use super::routine::Routine;
 use super::{Callees, Layout};
@@ -96,6 +97,7 @@ pub(super) struct FunctionLowering<'m, 'a> {
     scratch: u32,
     pub routines: &'m mut BTreeSet<Routine>,
     dispatchers: &'m mut Dispatchers,
+    bulk: &'m mut Bulk,
     callees: &'m mut Callees,
     /// Where an access past a grown memory's current size halts.
     oob: Option<Label>,
@@ -111,6 +113,7 @@ impl<'m, 'a> FunctionLowering<'m, 'a> {
         locals: &[ValType],
         routines: &'m mut BTreeSet<Routine>,
         dispatchers: &'m mut Dispatchers,
+        bulk: &'m mut Bulk,
         callees: &'m mut Callees,
     ) -> Result<Self, DecodeError> {
         let sig = function.signature.clone()?;
@@ -157,6 +160,7 @@ impl<'m, 'a> FunctionLowering<'m, 'a> {
             scratch: next,
             routines,
             dispatchers,
+            bulk,
             callees,
             oob: None,
         })
@@ -540,6 +544,17 @@ impl<'m, 'a> FunctionLowering<'m, 'a> {
                 }
             },
             Operator::MemoryGrow { mem: 0 } => self.memory_grow(),
+            Operator::MemoryFill { mem: 0 } => {
+                let label = self.bulk.fill(self.a);
+                self.bulk_call(label);
+            }
+            Operator::MemoryCopy {
+                dst_mem: 0,
+                src_mem: 0,
+            } => {
+                let label = self.bulk.copy(self.a);
+                self.bulk_call(label);
+            }
             Operator::I32Const { value } => self.native(Opcode::Const, value as u32),
             Operator::I32Eqz => self.native(Opcode::Eqz, 0),
             Operator::I32Eq => self.native(Opcode::Eq, 0),
@@ -803,6 +818,17 @@ impl<'m, 'a> FunctionLowering<'m, 'a> {
             self.a.plain(Opcode::Add);
         }
         self.a.op(Opcode::GlobalSet, grow.bytes);
+    }
+
+    /// Pushes the memory's current size in bytes and calls a bulk-memory
+    /// subroutine on the three operands below it.
+    fn bulk_call(&mut self, label: Label) {
+        match self.layout.grow {
+            Some(g) => self.a.op(Opcode::GlobalGet, g.bytes),
+            None => self.a.konst(self.layout.memory_bytes),
+        }
+        self.a.jump(Opcode::Call, Target::Label(label));
+        self.pop_n(3);
     }
 
     fn call(&mut self, index: u32, offset: u64) -> Result<(), DecodeError> {

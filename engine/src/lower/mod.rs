@@ -27,6 +27,7 @@
 //! - Memory: `memory.size` is a constant, or a hidden global when the module
 //!   grows its memory; then the machine's memory is the module's maximum and
 //!   every access is checked against the current size first.
+//!   `memory.fill` and `memory.copy` call subroutines ([`bulk`]).
 //! - The entry stub at pc 0 initialises globals, runs the start function,
 //!   and either passes `argc`/`argv` from the input image to `main` and
 //!   halts with its result ([`Entry::Main`]), or performs calls and writes
@@ -39,6 +40,7 @@
 //! element of a type some reachable `call_indirect` uses).
 
 pub mod asm;
+pub mod bulk;
 pub mod dispatch;
 mod function;
 pub mod routine;
@@ -150,6 +152,7 @@ pub fn lower_entry(module: &Module<'_>, entry: &Entry) -> Result<Invocation, Dec
     let mut a = Asm::default();
     let mut routines = BTreeSet::new();
     let mut dispatchers = dispatch::Dispatchers::default();
+    let mut bulk = bulk::Bulk::default();
 
     // Entry stub.
     let mut roots = Vec::new();
@@ -226,7 +229,10 @@ pub fn lower_entry(module: &Module<'_>, entry: &Entry) -> Result<Invocation, Dec
                     }
                 }
                 a.jump(Opcode::Call, Target::Function(f));
-                // Results into the stub's locals (top first), then out.
+                // The call returned: its marker, then its results (into the
+                // stub's locals, top first, then out).
+                a.konst(u32::from(crate::invoke::RETURNED));
+                a.plain(Opcode::Output);
                 let n = sig.result_words();
                 for w in (0..n).rev() {
                     a.set(w);
@@ -280,6 +286,7 @@ pub fn lower_entry(module: &Module<'_>, entry: &Entry) -> Result<Invocation, Dec
                     locals,
                     &mut routines,
                     &mut dispatchers,
+                    &mut bulk,
                     &mut found,
                 )
                 .and_then(|lowering| lowering.run(body));
@@ -304,6 +311,9 @@ pub fn lower_entry(module: &Module<'_>, entry: &Entry) -> Result<Invocation, Dec
 
     // call_indirect dispatchers, then routines (with those routines call).
     dispatchers.emit(&mut a, module, &mut functions);
+    for (name, entry, end) in bulk.emit(&mut a) {
+        functions.push(FunctionInfo { name, entry, end });
+    }
     let mut pending: Vec<Routine> = routines.iter().copied().collect();
     while let Some(r) = pending.pop() {
         for &dep in r.calls() {
