@@ -8,8 +8,11 @@
 //! host C compiler (`regen-expected.sh`; checked by `tests/native.rs`), WAT
 //! programs are run on wasmi through `tvm-oracle` (checked by
 //! `tests/wasm_oracle.rs`).
+//!
+//! [`wast`] runs WebAssembly spec test scripts on the same engines.
 
 pub mod manifest;
 pub mod runner;
+pub mod wast;
 
 pub use manifest::{ExpectedStatus, Language, Manifest, ManifestError, Program, Trap};

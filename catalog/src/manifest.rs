@@ -114,15 +114,35 @@ pub enum Trap {
     /// Load or store outside linear memory.
     #[serde(rename = "out of bounds memory access")]
     OutOfBoundsMemory,
+    /// `call_indirect` with an index past the table.
+    #[serde(rename = "undefined element")]
+    UndefinedElement,
+    /// `call_indirect` to a table element that holds no function.
+    #[serde(rename = "uninitialized element")]
+    UninitializedElement,
+    /// `call_indirect` to a function of another type.
+    #[serde(rename = "indirect call type mismatch")]
+    IndirectCallTypeMismatch,
+    /// Calls nested deeper than the machine's call stack.
+    #[serde(rename = "call stack exhausted")]
+    CallStackExhausted,
+    /// An access inside a grown memory but past the machine's memory.
+    #[serde(rename = "memory limit")]
+    MemoryLimit,
 }
 
 impl Trap {
     /// Every trap kind, in declaration order.
-    pub const ALL: [Trap; 4] = [
+    pub const ALL: [Trap; 9] = [
         Trap::Unreachable,
         Trap::IntegerDivideByZero,
         Trap::IntegerOverflow,
         Trap::OutOfBoundsMemory,
+        Trap::UndefinedElement,
+        Trap::UninitializedElement,
+        Trap::IndirectCallTypeMismatch,
+        Trap::CallStackExhausted,
+        Trap::MemoryLimit,
     ];
 
     /// The name used in the manifest (the WebAssembly spec's trap message).
@@ -132,6 +152,11 @@ impl Trap {
             Trap::IntegerDivideByZero => "integer divide by zero",
             Trap::IntegerOverflow => "integer overflow",
             Trap::OutOfBoundsMemory => "out of bounds memory access",
+            Trap::UndefinedElement => "undefined element",
+            Trap::UninitializedElement => "uninitialized element",
+            Trap::IndirectCallTypeMismatch => "indirect call type mismatch",
+            Trap::CallStackExhausted => "call stack exhausted",
+            Trap::MemoryLimit => "memory limit",
         }
     }
 }

@@ -139,14 +139,23 @@ impl ProgramReport {
     }
 }
 
-fn trap_of(kind: TrapKind) -> Ending {
+/// The manifest's name of a machine trap.
+pub fn trap_of_kind(kind: TrapKind) -> Trap {
     match kind {
-        TrapKind::Unreachable => Ending::Trap(Trap::Unreachable),
-        TrapKind::IntegerDivideByZero => Ending::Trap(Trap::IntegerDivideByZero),
-        TrapKind::IntegerOverflow => Ending::Trap(Trap::IntegerOverflow),
-        TrapKind::OutOfBoundsMemoryAccess => Ending::Trap(Trap::OutOfBoundsMemory),
-        other => Ending::Failed(format!("trap: {other}")),
+        TrapKind::Unreachable => Trap::Unreachable,
+        TrapKind::IntegerDivideByZero => Trap::IntegerDivideByZero,
+        TrapKind::IntegerOverflow => Trap::IntegerOverflow,
+        TrapKind::OutOfBoundsMemoryAccess => Trap::OutOfBoundsMemory,
+        TrapKind::CallStackExhausted => Trap::CallStackExhausted,
+        TrapKind::UndefinedElement => Trap::UndefinedElement,
+        TrapKind::UninitializedElement => Trap::UninitializedElement,
+        TrapKind::IndirectCallTypeMismatch => Trap::IndirectCallTypeMismatch,
+        TrapKind::MemoryLimit => Trap::MemoryLimit,
     }
+}
+
+fn trap_of(kind: TrapKind) -> Ending {
+    Ending::Trap(trap_of_kind(kind))
 }
 
 /// Runs the reference machine.
@@ -253,14 +262,14 @@ pub fn ending_of(trace: &[Token], halt_code: Option<i64>) -> Ending {
         return Ending::Failed("the trace ends without HALT".to_owned());
     };
     let bytes: Vec<u8> = trace[at + 1..].iter().filter_map(|t| t.byte()).collect();
-    match (
-        halt_code.and_then(|c| u32::try_from(c).ok()),
-        bytes.as_slice(),
-    ) {
+    let code = halt_code.and_then(|c| u32::try_from(c).ok());
+    if let (Some(code), []) = (code, bytes.as_slice())
+        && let Some(kind) = TrapKind::from_code(code)
+    {
+        return trap_of(kind);
+    }
+    match (code, bytes.as_slice()) {
         (Some(trap_code::EXIT), &[a, b, c, d]) => Ending::Exit(i32::from_le_bytes([a, b, c, d])),
-        (Some(trap_code::UNREACHABLE), []) => Ending::Trap(Trap::Unreachable),
-        (Some(trap_code::DIVIDE_BY_ZERO), []) => Ending::Trap(Trap::IntegerDivideByZero),
-        (Some(trap_code::OVERFLOW), []) => Ending::Trap(Trap::IntegerOverflow),
         (code, _) => Ending::Failed(format!("HALT with code {code:?} and {} bytes", bytes.len())),
     }
 }

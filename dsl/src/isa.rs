@@ -41,8 +41,12 @@ pub mod trap_code {
     /// (`memory.grow`): checked by the lowering, since the machine's own
     /// bound is the memory's maximum.
     pub const OUT_OF_BOUNDS: u32 = 7;
+    /// A load or store inside a grown memory but past the machine's
+    /// [`super::MAX_MEMORY`]: not a WebAssembly trap, the end of the
+    /// machine's supported range.
+    pub const MEMORY_LIMIT: u32 = 8;
     /// Every trap code, in order.
-    pub const ALL: [u32; 8] = [
+    pub const ALL: [u32; 9] = [
         EXIT,
         UNREACHABLE,
         DIVIDE_BY_ZERO,
@@ -51,6 +55,7 @@ pub mod trap_code {
         UNINITIALIZED_ELEMENT,
         INDIRECT_CALL_TYPE_MISMATCH,
         OUT_OF_BOUNDS,
+        MEMORY_LIMIT,
     ];
 }
 

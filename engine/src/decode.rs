@@ -214,8 +214,10 @@ pub struct Global {
 pub struct Memory {
     /// Initial size in pages.
     pub initial: u32,
-    /// Pages it may grow to: the declared maximum, capped at what the
-    /// machine supports ([`MAX_MEMORY`]).
+    /// Pages it may grow to: the declared maximum, or [`MAX_PAGES`]. The
+    /// machine addresses only [`MAX_MEMORY`] bytes of it: an access past
+    /// that, inside the grown memory, halts with the machine's memory limit
+    /// ([`tvm_dsl::isa::trap_code::MEMORY_LIMIT`]), never silently.
     pub maximum: u32,
 }
 
@@ -228,6 +230,11 @@ impl Memory {
 
 /// Bytes in a WebAssembly page.
 pub const PAGE: u32 = 65536;
+
+/// The most pages a memory may grow to: wasm32's 65,536 pages less one, so
+/// that the size in bytes fits 32 bits (growing past it returns −1, which
+/// WebAssembly allows any implementation to do).
+pub const MAX_PAGES: u32 = 65535;
 
 /// An export of the module.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -448,7 +455,9 @@ pub fn operator_name(op: &Operator<'_>) -> String {
 
 /// Validates and decodes a WebAssembly binary.
 pub fn decode(bytes: &[u8]) -> Result<Module<'_>, DecodeError> {
-    wasmparser::Validator::new()
+    // WebAssembly 2.0: what the spec tests of that version call invalid
+    // (several memories, for one) is invalid here too.
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::WASM2)
         .validate_all(bytes)
         .map_err(invalid)?;
 
@@ -491,6 +500,20 @@ pub fn decode(bytes: &[u8]) -> Result<Module<'_>, DecodeError> {
                 for import in reader.into_imports() {
                     let import = import.map_err(invalid)?;
                     let what = format!("import {}.{}", import.module, import.name);
+                    if let TypeRef::Global(_) = import.ty {
+                        // Usable by nothing: code (or an initialiser) that
+                        // reads it is unsupported where it does.
+                        globals.push(Global {
+                            kind: Err(unsupported(
+                                format!("{what}, an imported global"),
+                                "module",
+                                offset,
+                                Some(Feature::Imports),
+                            )),
+                            init: 0,
+                        });
+                        continue;
+                    }
                     let TypeRef::Func(t) = import.ty else {
                         return Err(unsupported(
                             format!("{what} (only functions of tvm can be imported)"),
@@ -615,7 +638,10 @@ pub fn decode(bytes: &[u8]) -> Result<Module<'_>, DecodeError> {
                     }
                     memory = Some(Memory {
                         initial: m.initial as u32,
-                        maximum: m.maximum.unwrap_or(supported).min(supported) as u32,
+                        maximum: m
+                            .maximum
+                            .unwrap_or(u64::from(MAX_PAGES))
+                            .min(u64::from(MAX_PAGES)) as u32,
                     });
                 }
             }
@@ -665,25 +691,23 @@ pub fn decode(bytes: &[u8]) -> Result<Module<'_>, DecodeError> {
                         // they appear.
                         continue;
                     };
-                    if table_index.unwrap_or(0) != 0 {
-                        return Err(unsupported(
-                            "an element segment for a second table",
-                            "module",
-                            offset,
-                            Some(Feature::ReferenceTypes),
-                        ));
-                    }
+                    // Only table 0 is reachable (by call_indirect); the
+                    // others serve table instructions, unsupported where
+                    // they appear, but their segments must still fit.
+                    let t = table_index.unwrap_or(0) as usize;
                     let (_, base) = const_value(&offset_expr, &globals, "module")?;
                     let items = element_items(element.items, offset)?;
                     let end = base + items.len() as u64;
-                    if end > table.len() as u64 {
+                    if end > tables.get(t).copied().unwrap_or(0) {
                         return Err(DecodeError::Instantiate(
                             "out of bounds table access (an element segment lies outside the table)"
                                 .to_owned(),
                         ));
                     }
-                    for (i, item) in items.into_iter().enumerate() {
-                        table[base as usize + i] = item;
+                    if t == 0 {
+                        for (i, item) in items.into_iter().enumerate() {
+                            table[base as usize + i] = item;
+                        }
                     }
                 }
             }
@@ -746,14 +770,6 @@ pub fn decode(bytes: &[u8]) -> Result<Module<'_>, DecodeError> {
             }
             _ => {}
         }
-    }
-    if tables.len() > 1 {
-        return Err(unsupported(
-            "more than one table",
-            "module",
-            0,
-            Some(Feature::ReferenceTypes),
-        ));
     }
 
     // A defined function's name: the name section's, else its export name,

@@ -105,6 +105,10 @@ pub enum TrapKind {
     UninitializedElement,
     /// `call_indirect` to a function of another type.
     IndirectCallTypeMismatch,
+    /// A load or store inside a grown memory but past the machine's
+    /// supported range ([`tvm_dsl::isa::MAX_MEMORY`]): the program needs
+    /// more memory than the machine addresses.
+    MemoryLimit,
 }
 
 impl TrapKind {
@@ -119,6 +123,7 @@ impl TrapKind {
             trap_code::UNINITIALIZED_ELEMENT => TrapKind::UninitializedElement,
             trap_code::INDIRECT_CALL_TYPE_MISMATCH => TrapKind::IndirectCallTypeMismatch,
             trap_code::OUT_OF_BOUNDS => TrapKind::OutOfBoundsMemoryAccess,
+            trap_code::MEMORY_LIMIT => TrapKind::MemoryLimit,
             _ => return None,
         })
     }
@@ -135,6 +140,14 @@ impl fmt::Display for TrapKind {
             TrapKind::UndefinedElement => "undefined element",
             TrapKind::UninitializedElement => "uninitialized element",
             TrapKind::IndirectCallTypeMismatch => "indirect call type mismatch",
+            TrapKind::MemoryLimit => {
+                return write!(
+                    f,
+                    "memory past the machine's supported range of {} bytes ({} pages)",
+                    tvm_dsl::isa::MAX_MEMORY,
+                    tvm_dsl::isa::MAX_MEMORY / 65536
+                );
+            }
         })
     }
 }

@@ -367,3 +367,51 @@ fn memory_fill_and_copy_agree_with_wasmi() {
     ];
     agree(&wasm, &calls);
 }
+
+#[test]
+fn a_memory_grows_past_the_machine_and_an_access_there_is_the_machines_limit() {
+    let wasm = wat::parse_str(
+        r#"(module (memory 1)
+          (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+          (func (export "size") (result i32) (memory.size))
+          (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0))))"#,
+    )
+    .unwrap();
+    // Growing and sizing agree with wasmi, whatever the machine addresses.
+    let calls = vec![
+        call("grow", vec![Value::I32(306)]),
+        call("size", vec![]),
+        call("peek", vec![Value::I32(1_000_000)]),
+        call("grow", vec![Value::I32(70_000)]),
+        call("peek", vec![Value::I32(307 * 65536)]),
+    ];
+    agree(&wasm, &calls);
+    // An access inside the grown memory past the machine's 1 MiB: the
+    // machine's limit, not a wrong value and not a wasm trap.
+    let inv = lower_invokes(
+        &wasm,
+        &[
+            call("grow", vec![Value::I32(20)]),
+            call("peek", vec![Value::I32(1 << 20)]),
+        ],
+    )
+    .unwrap();
+    let run = reference::run(
+        &inv.program,
+        &Input::default(),
+        100_000,
+        &mut CountTokens(0),
+    );
+    assert!(
+        matches!(
+            run.result,
+            Err(RunError::Trap {
+                kind: TrapKind::MemoryLimit,
+                ..
+            })
+        ),
+        "{:?}",
+        run.result
+    );
+    assert_eq!(read_results(&inv.results, &run.output).len(), 1);
+}

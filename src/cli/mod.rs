@@ -10,6 +10,7 @@ mod proofs;
 pub mod source;
 pub mod specialize;
 mod verify;
+mod wast;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -77,6 +78,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Prove the model's weights, the opcodes and the lowerings right.
     Verify(verify::VerifyArgs),
+    /// Run WebAssembly spec test scripts (.wast) on an engine.
+    #[command(long_about = wast::LONG_ABOUT)]
+    Wast(wast::WastArgs),
     /// Re-check certificates written by `tvm verify --certs`.
     #[command(subcommand)]
     Proofs(ProofsCommand),
@@ -126,6 +130,11 @@ struct RunTarget {
     /// Print run statistics as JSON on stderr.
     #[arg(long)]
     json: bool,
+    /// Call an exported function instead of running main: `--invoke EXPORT
+    /// ARG…`, each ARG `i32:5`, `i64:-3`, or a plain integer typed by the
+    /// export's signature. Its results are printed one per line (`i32:8`).
+    #[arg(long, num_args = 1.., value_name = "EXPORT [ARG]...", allow_negative_numbers = true, conflicts_with = "args")]
+    invoke: Option<Vec<String>>,
 }
 
 #[derive(clap::Args)]
@@ -180,6 +189,7 @@ pub fn main() -> ExitCode {
         Command::Catalog(args) => catalog::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Wast(args) => wast::run(args),
         Command::Proofs(ProofsCommand::Check(args)) => proofs::check(&args).map(|ok| {
             if ok {
                 ExitCode::SUCCESS
@@ -243,7 +253,8 @@ fn compile(args: CompileArgs) -> anyhow::Result<ExitCode> {
 fn run_reference(args: ReferenceArgs) -> anyhow::Result<ExitCode> {
     let ReferenceArgs { target: args } = args;
     let json = args.json;
-    let loaded = source::load(&args.program, args.args.as_deref())?;
+    let (loaded, invoked) =
+        source::load_target(&args.program, args.args.as_deref(), args.invoke.as_deref())?;
     let start = Instant::now();
     let prefix_tokens = loaded.program.prefix_tokens(&loaded.input).len() as u64;
     let run = match &args.trace {
@@ -265,12 +276,13 @@ fn run_reference(args: ReferenceArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let elapsed = start.elapsed().as_secs_f64();
-    write_program_output(&run.output)?;
+    write_run_output(&run.output, invoked.as_ref(), run.result.is_ok())?;
     let tokens = prefix_tokens + run.trace_tokens;
     let rate = run.trace_tokens as f64 / elapsed.max(1e-9);
     if json {
         let summary = serde_json::json!({
             "program": args.program,
+            "invoke": invoked.as_ref().map(|i| i.export.as_str()),
             "steps": run.steps,
             "prefix_tokens": prefix_tokens,
             "trace_tokens": run.trace_tokens,
@@ -401,7 +413,8 @@ fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         rational,
     } = args;
     use tvm_symbolic::eval::{Exact, run_machine};
-    let loaded = source::load(&args.program, args.args.as_deref())?;
+    let (loaded, invoked) =
+        source::load_target(&args.program, args.args.as_deref(), args.invoke.as_deref())?;
     let graph = tvm_dsl::machine::universal();
     let prefix = loaded.program.prefix_tokens(&loaded.input);
     let start = Instant::now();
@@ -423,12 +436,14 @@ fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         write_generated_trace(path, &loaded.program.prefix_text(&loaded.input), &run.trace)?;
     }
     let output = tvm_catalog::runner::output_of(&run.trace);
-    write_program_output(&output)?;
-    let tokens = prefix.len() as u64 + run.trace.len() as u64;
     let ending = tvm_catalog::runner::ending_of(&run.trace, run.halt_code);
+    let completed = matches!(ending, tvm_catalog::runner::Ending::Exit(_));
+    write_run_output(&output, invoked.as_ref(), completed)?;
+    let tokens = prefix.len() as u64 + run.trace.len() as u64;
     if args.json {
         let summary = serde_json::json!({
             "program": args.program,
+            "invoke": invoked.as_ref().map(|i| i.export.as_str()),
             "steps": run.steps,
             "prefix_tokens": prefix.len(),
             "trace_tokens": run.trace.len(),
@@ -515,6 +530,35 @@ fn finish_generated(
             anyhow::bail!("{engine}'s trace is malformed: {message}")
         }
     }
+}
+
+/// Writes a run's output: the program's bytes as they are or, for an
+/// `--invoke` run that completed, the bytes the call wrote itself as they
+/// are, then each of its results on a line of its own (`i32:5`). The call's
+/// mark and results are the output's last bytes (see [`tvm_engine::invoke`]).
+fn write_run_output(
+    output: &[u8],
+    invoked: Option<&source::Invoked>,
+    completed: bool,
+) -> anyhow::Result<()> {
+    let Some(invoked) = invoked else {
+        return write_program_output(output);
+    };
+    // The call's mark, then its results, end the output.
+    let need = 1 + invoked.results.iter().map(|k| k.bytes()).sum::<usize>();
+    if !completed || output.len() < need {
+        return write_program_output(output);
+    }
+    let (own, results) = output.split_at(output.len() - need);
+    write_program_output(own)?;
+    let mut text = String::new();
+    for values in tvm_engine::invoke::read_results(std::slice::from_ref(&invoked.results), results)
+    {
+        for value in values {
+            text.push_str(&format!("{value}\n"));
+        }
+    }
+    write_program_output(text.as_bytes())
 }
 
 /// Writes the program's output bytes to stdout, exactly and nothing else.

@@ -16,7 +16,7 @@ use tvm_weights::model_file::{Expect, ModelFile, digest};
 
 use super::{
     ending_error, ending_status, exit, finish_generated, memory, source, write_generated_trace,
-    write_program_output,
+    write_run_output,
 };
 
 #[derive(clap::Args)]
@@ -134,6 +134,12 @@ pub struct RunArgs {
     /// cached universal model, built on first use).
     #[arg(long)]
     model: Option<PathBuf>,
+    /// Call an exported function instead of running main: `--invoke EXPORT
+    /// ARG…`, each ARG `i32:5`, `i64:-3`, or a plain integer typed by the
+    /// export's signature. Its results are printed one per line (`i32:8`).
+    /// Needs the universal model.
+    #[arg(long, num_args = 1.., value_name = "EXPORT [ARG]...", allow_negative_numbers = true, conflicts_with = "args")]
+    invoke: Option<Vec<String>>,
 }
 
 /// The MILP schedule's outcome as `--json` reports it.
@@ -399,6 +405,8 @@ pub struct Prepared {
     pub loaded: source::Loaded,
     /// The tokens pushed before generation starts.
     pub prefix: Vec<tvm_dsl::token::Token>,
+    /// The call made instead of `main` (`--invoke`).
+    pub invoked: Option<source::Invoked>,
 }
 
 /// Resolves `program` and `args` against `model`: a universal model needs
@@ -408,6 +416,7 @@ pub fn prepare(
     model: &Model,
     program: Option<&str>,
     args: Option<&str>,
+    invoke: Option<&[String]>,
 ) -> anyhow::Result<Prepared> {
     let Some(baked) = &model.program else {
         let Some(spec) = program else {
@@ -415,14 +424,21 @@ pub fn prepare(
                 "which program? give PROGRAM (a file or catalog name); only a model from `tvm specialize` runs without one"
             );
         };
-        let loaded = source::load(spec, args)?;
+        let (loaded, invoked) = source::load_target(spec, args, invoke)?;
         let prefix = loaded.program.prefix_tokens(&loaded.input);
         return Ok(Prepared {
             name: spec.to_owned(),
             loaded,
             prefix,
+            invoked,
         });
     };
+    if invoke.is_some() {
+        anyhow::bail!(
+            "--invoke needs the universal model: the model is specialised to `{}`, whose program runs main (omit --model)",
+            baked.name
+        );
+    }
     let loaded = match program {
         Some(spec) => {
             let loaded = source::load(spec, args.or(Some(&baked.args)))?;
@@ -454,6 +470,7 @@ pub fn prepare(
         name: program.unwrap_or(&baked.name).to_owned(),
         loaded,
         prefix,
+        invoked: None,
     })
 }
 
@@ -463,7 +480,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         name: program_name,
         loaded,
         prefix,
-    } = prepare(&model, args.program.as_deref(), args.args.as_deref())?;
+        invoked,
+    } = prepare(
+        &model,
+        args.program.as_deref(),
+        args.args.as_deref(),
+        args.invoke.as_deref(),
+    )?;
     let engine = args.engine;
     let outcome = match engine {
         EngineKind::Float => run_engine::<f64>(&model, &prefix, args.fuel)?,
@@ -492,14 +515,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         write_generated_trace(path, &prefix_text, &run.trace)?;
     }
     let output = output_of(&run.trace);
-    write_program_output(&output)?;
+    let ending = ending_of(&run.trace, run.halt_code);
+    let completed = matches!(ending, tvm_catalog::runner::Ending::Exit(_));
+    write_run_output(&output, invoked.as_ref(), completed)?;
     let tokens = prefix.len() as u64 + run.trace.len() as u64;
     let rate = tokens as f64 / outcome.seconds.max(1e-9);
     let per_token = outcome.peak_bytes as f64 / (run.trace.len().max(1)) as f64;
-    let ending = ending_of(&run.trace, run.halt_code);
     if args.json {
         let summary = serde_json::json!({
             "program": program_name,
+            "invoke": invoked.as_ref().map(|i| i.export.as_str()),
             "specialised": model.program.is_some(),
             "engine": name,
             "steps": run.steps,

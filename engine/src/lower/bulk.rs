@@ -6,13 +6,14 @@
 //! global of a growing memory), and `CALL`s the subroutine, which pops them
 //! into its locals 0..4. As WebAssembly requires, the whole range is checked
 //! first — `dst + n` (and `src + n`) above the size halts with
-//! [`trap_code::OUT_OF_BOUNDS`] before any byte is written — and
+//! [`trap_code::OUT_OF_BOUNDS`] before any byte is written, past the
+//! machine's memory with [`trap_code::MEMORY_LIMIT`] — and
 //! `memory.copy` moves backwards when the destination lies above the
 //! source, so overlapping ranges copy as if through a buffer. Cost: O(n)
 //! steps.
 
 use super::asm::{Asm, Label};
-use tvm_dsl::isa::{Opcode::*, trap_code};
+use tvm_dsl::isa::{MAX_MEMORY, Opcode::*, trap_code};
 
 /// The bulk-memory subroutines requested so far.
 #[derive(Default)]
@@ -73,6 +74,27 @@ fn check(a: &mut Asm, x: u32, oob: Label) {
     a.br_if(oob);
 }
 
+/// Branches to `limit` when `x + n` (locals `x`, `n` = 2; already checked
+/// against the memory's size) is past the machine's memory.
+fn check_machine(a: &mut Asm, x: u32, limit: Label) {
+    a.get(x);
+    a.get(2);
+    a.plain(Add);
+    a.konst(MAX_MEMORY);
+    a.plain(GtU);
+    a.br_if(limit);
+}
+
+/// Halts at `oob` and `limit` with their trap codes.
+fn traps(a: &mut Asm, oob: Label, limit: Label) {
+    a.place(oob);
+    a.konst(0);
+    a.op(Halt, trap_code::OUT_OF_BOUNDS);
+    a.place(limit);
+    a.konst(0);
+    a.op(Halt, trap_code::MEMORY_LIMIT);
+}
+
 /// `x = x + d` for local `x`.
 fn bump(a: &mut Asm, x: u32, d: u32) {
     a.get(x);
@@ -84,8 +106,9 @@ fn bump(a: &mut Asm, x: u32, d: u32) {
 fn fill(a: &mut Asm) {
     // Locals: 0 = dst, 1 = value, 2 = n, 3 = size.
     prologue(a);
-    let (oob, top, done) = (a.label(), a.label(), a.label());
+    let (oob, limit, top, done) = (a.label(), a.label(), a.label(), a.label());
     check(a, 0, oob);
+    check_machine(a, 0, limit);
     a.place(top);
     a.get(2);
     a.plain(Eqz);
@@ -98,17 +121,18 @@ fn fill(a: &mut Asm) {
     a.br(top);
     a.place(done);
     a.plain(Return);
-    a.place(oob);
-    a.konst(0);
-    a.op(Halt, trap_code::OUT_OF_BOUNDS);
+    traps(a, oob, limit);
 }
 
 fn copy(a: &mut Asm) {
     // Locals: 0 = dst, 1 = src, 2 = n, 3 = size.
     prologue(a);
-    let (oob, forward, backward, done) = (a.label(), a.label(), a.label(), a.label());
+    let (oob, limit, forward, backward, done) =
+        (a.label(), a.label(), a.label(), a.label(), a.label());
     check(a, 0, oob);
     check(a, 1, oob);
+    check_machine(a, 0, limit);
+    check_machine(a, 1, limit);
     a.get(0);
     a.get(1);
     a.plain(GtU);
@@ -142,7 +166,5 @@ fn copy(a: &mut Asm) {
     a.br(backward);
     a.place(done);
     a.plain(Return);
-    a.place(oob);
-    a.konst(0);
-    a.op(Halt, trap_code::OUT_OF_BOUNDS);
+    traps(a, oob, limit);
 }

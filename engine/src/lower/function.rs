@@ -101,6 +101,8 @@ pub(super) struct FunctionLowering<'m, 'a> {
     callees: &'m mut Callees,
     /// Where an access past a grown memory's current size halts.
     oob: Option<Label>,
+    /// Where an access past the machine's memory halts.
+    limit: Option<Label>,
 }
 
 impl<'m, 'a> FunctionLowering<'m, 'a> {
@@ -163,6 +165,7 @@ impl<'m, 'a> FunctionLowering<'m, 'a> {
             bulk,
             callees,
             oob: None,
+            limit: None,
         })
     }
 
@@ -222,10 +225,15 @@ impl<'m, 'a> FunctionLowering<'m, 'a> {
             self.unwind(stub.keep, stub.drop);
             self.a.br(stub.target);
         }
-        if let Some(oob) = self.oob {
-            self.a.place(oob);
-            self.a.konst(0);
-            self.a.op(Opcode::Halt, trap_code::OUT_OF_BOUNDS);
+        for (label, code) in [
+            (self.oob, trap_code::OUT_OF_BOUNDS),
+            (self.limit, trap_code::MEMORY_LIMIT),
+        ] {
+            if let Some(label) = label {
+                self.a.place(label);
+                self.a.konst(0);
+                self.a.op(Opcode::Halt, code);
+            }
         }
         Ok(())
     }
@@ -724,15 +732,18 @@ impl<'m, 'a> FunctionLowering<'m, 'a> {
 
     /// When the memory can grow, checks that the access of `width` bytes at
     /// the address `value_words` below the top, plus `at`, lies below the
-    /// current size; halts with [`trap_code::OUT_OF_BOUNDS`] if not. The
-    /// stack is left as it was.
+    /// current size (else halts with [`trap_code::OUT_OF_BOUNDS`]) and, when
+    /// the memory can grow past the machine's, below the machine's memory
+    /// (else halts with [`trap_code::MEMORY_LIMIT`]). The stack is left as
+    /// it was.
     pub fn check_bounds(&mut self, value_words: u32, at: u32, width: u32) {
         let Some(grow) = self.layout.grow.filter(|_| self.layout.dynamic_bounds) else {
             return;
         };
         let end = u64::from(at) + u64::from(width);
-        if end > u64::from(self.layout.memory_bytes) {
-            // Past the machine's memory: the access itself traps.
+        let maximum = self.module.memory.map_or(0, |m| m.maximum);
+        if end > u64::from(maximum) * u64::from(crate::decode::PAGE) {
+            // Past any size the memory can have: the access itself traps.
             return;
         }
         let values = [self.local(TEMP5), self.local(TEMP6)];
@@ -743,13 +754,22 @@ impl<'m, 'a> FunctionLowering<'m, 'a> {
         let oob = *self.oob.get_or_insert_with(|| self.a.label());
         self.a.set(addr);
         // addr + end wraps only when addr is near 2^32: then the access
-        // itself is past the machine's memory and traps.
+        // itself is past the machine's memory and traps as wasm says.
         self.a.get(addr);
         self.a.konst(end as u32);
         self.a.plain(Opcode::Add);
         self.a.op(Opcode::GlobalGet, grow.bytes);
         self.a.plain(Opcode::GtU);
         self.a.br_if(oob);
+        if self.layout.limit {
+            let limit = *self.limit.get_or_insert_with(|| self.a.label());
+            self.a.get(addr);
+            self.a.konst(end as u32);
+            self.a.plain(Opcode::Add);
+            self.a.konst(self.layout.memory_bytes);
+            self.a.plain(Opcode::GtU);
+            self.a.br_if(limit);
+        }
         self.a.get(addr);
         for w in 0..value_words {
             self.a.get(values[w as usize]);
@@ -803,7 +823,8 @@ impl<'m, 'a> FunctionLowering<'m, 'a> {
         self.a.konst(u32::MAX);
         self.a.get(ok);
         self.a.plain(Opcode::Select);
-        // pages += ok ? n : 0; bytes = pages · 65536 (16 doublings).
+        // pages += ok ? n : 0; bytes = pages · 65536 (16 doublings; pages
+        // never exceeds MAX_PAGES, so bytes fits 32 bits).
         self.a.op(Opcode::GlobalGet, grow.pages);
         self.a.get(n);
         self.a.konst(0);

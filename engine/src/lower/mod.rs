@@ -25,8 +25,11 @@
 //!   inline sequence (multiplication by a constant, shifts by a constant,
 //!   masks with `0xff`/`0xffff` through the `__tvm_scratch` buffer).
 //! - Memory: `memory.size` is a constant, or a hidden global when the module
-//!   grows its memory; then the machine's memory is the module's maximum and
-//!   every access is checked against the current size first.
+//!   grows its memory; then every access is checked against the current
+//!   size first, and the machine's memory is the module's maximum up to
+//!   [`MAX_MEMORY`]. A memory may grow past that (to its declared maximum):
+//!   an access there halts with [`trap_code::MEMORY_LIMIT`], the machine's
+//!   own limit, never a wrong answer.
 //!   `memory.fill` and `memory.copy` call subroutines ([`bulk`]).
 //! - The entry stub at pc 0 initialises globals, runs the start function,
 //!   and either passes `argc`/`argv` from the input image to `main` and
@@ -49,7 +52,7 @@ mod wide_routine;
 
 use crate::decode::{DecodeError, FunctionKind, Module, PAGE};
 use crate::invoke::{Invocation, Invoke, Value, ValueKind};
-use crate::program::{FunctionInfo, INPUT_BASE, Program};
+use crate::program::{FunctionInfo, INPUT_BASE, MAX_MEMORY, Program};
 use asm::{Asm, Target};
 use function::FunctionLowering;
 use routine::Routine;
@@ -86,6 +89,10 @@ pub(crate) struct Layout {
     pub dynamic_bounds: bool,
     /// The machine's memory size in bytes.
     pub memory_bytes: u32,
+    /// Whether the memory can grow past [`MAX_MEMORY`]: then an access
+    /// inside it but past the machine's memory halts with
+    /// [`trap_code::MEMORY_LIMIT`].
+    pub limit: bool,
 }
 
 /// The hidden globals of a growing memory.
@@ -124,8 +131,9 @@ impl Layout {
             bytes: next + 1,
         });
         let dynamic_bounds = grow.is_some() && memory.maximum > memory.initial;
+        let logical = u64::from(memory.maximum) * u64::from(PAGE);
         let memory_bytes = if dynamic_bounds {
-            memory.maximum * PAGE
+            logical.min(u64::from(MAX_MEMORY)) as u32
         } else {
             memory.initial_bytes()
         };
@@ -134,6 +142,7 @@ impl Layout {
             grow,
             dynamic_bounds,
             memory_bytes,
+            limit: dynamic_bounds && logical > u64::from(MAX_MEMORY),
         }
     }
 }
