@@ -104,6 +104,9 @@ pub struct ProgramReport {
     pub traces_agree: bool,
     /// What went wrong, if anything.
     pub problems: Vec<String>,
+    /// Engines not run, and why (a run longer than the transformer's
+    /// supported range of positions).
+    pub skipped: Vec<(Engine, String)>,
 }
 
 impl ProgramReport {
@@ -340,9 +343,25 @@ pub fn check_built(
         .iter()
         .filter(|t| matches!(t, Token::Op(_)))
         .count() as u64;
+    let tokens = program.prefix_tokens(&input).len() as u64 + reference.trace.len() as u64;
     let mut runs = vec![reference];
+    let mut skipped = Vec::new();
     for &engine in &options.engines {
         let fuel = options.fuel;
+        let transformer = matches!(
+            engine,
+            Engine::Exact | Engine::Float | Engine::SpecExact | Engine::SpecFloat
+        );
+        if transformer && tokens > tvm_dsl::isa::MAX_POSITION {
+            skipped.push((
+                engine,
+                format!(
+                    "{tokens} tokens, past the transformer's supported range of {} positions",
+                    tvm_dsl::isa::MAX_POSITION
+                ),
+            ));
+            continue;
+        }
         match (engine, graph, model, specialised) {
             (Engine::Eval, Some(graph), _, _) => runs.push(run_eval(graph, program, &input, fuel)),
             (Engine::Exact, _, Some(m), _) | (Engine::SpecExact, _, _, Some(m)) => runs.push(
@@ -393,6 +412,7 @@ pub fn check_built(
         output_ok,
         traces_agree,
         problems,
+        skipped,
     })
 }
 

@@ -4,19 +4,28 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The libc headers and source, embedded so the binary is self-contained.
-const LIBC_FILES: [(&str, &str); 5] = [
+use crate::program::MAX_MEMORY;
+
+/// The libc headers and sources, embedded so the binary is self-contained.
+const LIBC_FILES: [(&str, &str); 6] = [
     ("include/stdio.h", include_str!("../libc/include/stdio.h")),
     ("include/stdlib.h", include_str!("../libc/include/stdlib.h")),
     ("include/string.h", include_str!("../libc/include/string.h")),
     ("include/ctype.h", include_str!("../libc/include/ctype.h")),
     ("src/libc.c", include_str!("../libc/src/libc.c")),
+    ("src/int128.c", include_str!("../libc/src/int128.c")),
 ];
 
+/// The libc sources compiled with every C program (paths in `LIBC_FILES`).
+const LIBC_SOURCES: [&str; 2] = ["src/libc.c", "src/int128.c"];
+
+/// Bytes of stack a C program gets (wasm-ld places it after the data).
+pub const C_STACK_SIZE: u32 = 64 * 1024;
+
 /// Flags of the C build: wasm32 MVP, no host libc, data at 4096 above the
-/// input area, one 64 KiB page of memory with a 16 KiB stack, and the
-/// `__tvm_scratch` buffer exported for the lowering.
-const CLANG_FLAGS: [&str; 13] = [
+/// input area, and the `__tvm_scratch` buffer exported for the lowering.
+/// The memory flags are [`memory_flags`].
+const CLANG_FLAGS: [&str; 10] = [
     "--target=wasm32",
     "-nostdlib",
     "-ffreestanding",
@@ -26,11 +35,20 @@ const CLANG_FLAGS: [&str; 13] = [
     "-Wl,--export=main",
     "-Wl,--export=__tvm_scratch",
     "-Wl,--global-base=4096",
-    "-Wl,-z,stack-size=16384",
-    "-Wl,--initial-memory=65536",
-    "-Wl,--max-memory=65536",
     "-Wno-unused-command-line-argument",
 ];
+
+/// The memory of a C build: all the machine has ([`MAX_MEMORY`], fixed:
+/// initial = maximum), with a [`C_STACK_SIZE`] stack; the libc's `malloc`
+/// hands out everything from the end of the stack to the end of memory.
+/// Zero-initialised memory costs no tokens.
+fn memory_flags() -> [String; 3] {
+    [
+        format!("-Wl,-z,stack-size={C_STACK_SIZE}"),
+        format!("-Wl,--initial-memory={MAX_MEMORY}"),
+        format!("-Wl,--max-memory={MAX_MEMORY}"),
+    ]
+}
 
 /// The kind of source a path holds, by extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +94,38 @@ pub enum FrontendError {
         /// What clang printed.
         stderr: String,
     },
+    /// The program's static data and stack do not fit in the machine's
+    /// memory (wasm-ld: "initial memory too small").
+    #[error(
+        "{path}: the program needs {needed} bytes of memory ({} pages of 64 KiB) for its static data (from address 4096) and its {}-byte stack, but the tvm machine has at most {} bytes ({} pages); make its static arrays smaller by at least {} bytes",
+        needed.div_ceil(65536),
+        C_STACK_SIZE,
+        MAX_MEMORY,
+        MAX_MEMORY / 65536,
+        needed.saturating_sub(u64::from(MAX_MEMORY))
+    )]
+    TooBig {
+        /// The source compiled.
+        path: PathBuf,
+        /// Bytes the linker says the program needs.
+        needed: u64,
+    },
+    /// The program calls (or uses) symbols that neither it nor tvm's libc
+    /// defines (wasm-ld: "undefined symbol").
+    #[error(
+        "{path}: undefined {}: tvm's libc does not provide {} (it has what engine/libc/include declares: stdio.h, stdlib.h, string.h, ctype.h); define {} in the program\nlinker output:\n{stderr}",
+        names(symbols),
+        if symbols.len() == 1 { "it" } else { "them" },
+        if symbols.len() == 1 { "it" } else { "them" }
+    )]
+    Undefined {
+        /// The source compiled.
+        path: PathBuf,
+        /// The undefined symbols, in the linker's order, each once.
+        symbols: Vec<String>,
+        /// What clang printed.
+        stderr: String,
+    },
     /// The WAT text does not parse.
     #[error("{path}: invalid WAT: {message}")]
     Wat {
@@ -87,6 +137,73 @@ pub enum FrontendError {
     /// A temporary directory for the build could not be prepared.
     #[error("cannot prepare a build directory: {0}")]
     Scratch(std::io::Error),
+}
+
+/// "function `a`" or "functions `a`, `b`".
+fn names(symbols: &[String]) -> String {
+    let list = symbols
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if symbols.len() == 1 {
+        format!("function {list}")
+    } else {
+        format!("functions {list}")
+    }
+}
+
+/// The typed error for clang's failure output: a program too big for the
+/// memory, undefined symbols, or anything else as clang printed it.
+fn clang_error(path: &Path, stderr: String) -> FrontendError {
+    if let Some(needed) = memory_needed(&stderr) {
+        return FrontendError::TooBig {
+            path: path.to_owned(),
+            needed,
+        };
+    }
+    let symbols = undefined_symbols(&stderr);
+    if !symbols.is_empty() {
+        return FrontendError::Undefined {
+            path: path.to_owned(),
+            symbols,
+            stderr,
+        };
+    }
+    FrontendError::Clang {
+        path: path.to_owned(),
+        stderr,
+    }
+}
+
+/// The N of wasm-ld's "initial memory too small, N bytes needed" (or of
+/// the same message about the maximum memory).
+fn memory_needed(stderr: &str) -> Option<u64> {
+    stderr.lines().find_map(|line| {
+        let (_, rest) = line.split_once("memory too small, ")?;
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        rest[digits.len()..]
+            .trim_start()
+            .starts_with("bytes needed")
+            .then(|| digits.parse().ok())
+            .flatten()
+    })
+}
+
+/// The names in wasm-ld's "undefined symbol: NAME" lines, each once.
+fn undefined_symbols(stderr: &str) -> Vec<String> {
+    let mut symbols: Vec<String> = Vec::new();
+    for line in stderr.lines() {
+        let name = line
+            .split_once("undefined symbol: ")
+            .and_then(|(_, rest)| rest.split_whitespace().next());
+        if let Some(name) = name
+            && !symbols.iter().any(|s| s == name)
+        {
+            symbols.push(name.to_owned());
+        }
+    }
+    symbols
 }
 
 impl SourceKind {
@@ -150,9 +267,10 @@ fn compile_c(source: &[u8], path: &Path) -> Result<Vec<u8>, FrontendError> {
     let clang = std::env::var_os("TVM_CLANG").unwrap_or_else(|| "clang".into());
     let result = Command::new(clang)
         .args(CLANG_FLAGS)
+        .args(memory_flags())
         .arg("-isystem")
         .arg(dir.path().join("libc/include"))
-        .arg(dir.path().join("libc/src/libc.c"))
+        .args(LIBC_SOURCES.map(|source| dir.path().join("libc").join(source)))
         .arg(&program)
         .arg("-o")
         .arg(&out)
@@ -161,10 +279,7 @@ fn compile_c(source: &[u8], path: &Path) -> Result<Vec<u8>, FrontendError> {
     if !result.status.success() {
         let stderr =
             String::from_utf8_lossy(&result.stderr).replace(&*dir.path().to_string_lossy(), "");
-        return Err(FrontendError::Clang {
-            path: path.to_owned(),
-            stderr,
-        });
+        return Err(clang_error(path, stderr));
     }
     std::fs::read(&out).map_err(FrontendError::Scratch)
 }

@@ -278,6 +278,10 @@ fn run_all(manifest: &Manifest, args: RunArgs) -> anyhow::Result<ExitCode> {
                         v
                     }),
                     "problems": r.problems,
+                    "skipped": r.skipped.iter().map(|(e, why)| serde_json::json!({
+                        "engine": e.name(),
+                        "reason": why,
+                    })).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -286,6 +290,11 @@ fn run_all(manifest: &Manifest, args: RunArgs) -> anyhow::Result<ExitCode> {
         for r in &failed {
             for p in &r.problems {
                 eprintln!("{}: {p}", r.name);
+            }
+        }
+        for r in &reports {
+            for (engine, why) in &r.skipped {
+                eprintln!("{}: {} not run: {why}", r.name, engine.name());
             }
         }
         if let (false, Some(universal)) = (spec_rows.is_empty(), &model) {

@@ -15,17 +15,21 @@
  *    input image: argc (i32) at 256, argv[0..argc] (i32 pointers) from 260,
  *    a 0 pointer, then the NUL-terminated strings.  argv[0] is the program
  *    name (file stem).  The image lies below 4096.
- *  - Memory: one fixed 64 KiB page (no memory.grow / memory.size), data from
- *    4096 (--global-base=4096), then a 16 KiB stack, then the heap from
- *    __heap_base up to 65536.
+ *  - Memory: all the machine has (tvm_engine::program::MAX_MEMORY, 1 MiB;
+ *    initial = maximum, never grown), data from 4096 (--global-base=4096),
+ *    then a 64 KiB stack, then the heap from __heap_base up to the end of
+ *    memory (memory.size, read once by the first malloc).
  *  - `__tvm_scratch` (16 bytes, 8-aligned) is scratch space for the lowering;
  *    it is exported by the link command and never touched by this library.
- *  - The compile command is
+ *  - The compile command (engine/src/frontend.rs) is
  *      clang --target=wasm32 -nostdlib -ffreestanding -O2 -mcpu=mvp
  *        -isystem <libc>/include -Wl,--no-entry -Wl,--export=main
  *        -Wl,--export=__tvm_scratch -Wl,--global-base=4096
- *        -Wl,-z,stack-size=16384 -Wl,--initial-memory=65536
- *        -Wl,--max-memory=65536 <libc>/src/libc.c PROGRAM.c -o out.wasm
+ *        -Wl,-z,stack-size=65536 -Wl,--initial-memory=1048576
+ *        -Wl,--max-memory=1048576 <libc>/src/libc.c <libc>/src/int128.c
+ *        PROGRAM.c -o out.wasm
+ *    int128.c holds the compiler helpers for 128-bit arithmetic (__multi3,
+ *    __udivti3, ...); they use i64 and are linked only when called.
  *
  * Cost model.  The machine natively has i32 add/sub, compares, eqz, select,
  * locals/globals, loads/stores of every width, calls and branches.  MUL, DIV,
@@ -40,7 +44,9 @@
  *  - "times ten" (atoi, field widths) is a chain of additions;
  *  - memcpy/memmove/memset move 16 bytes per step as four unaligned words
  *    (wasm loads and stores need no alignment, so there is no masking);
- *  - the bump allocator rounds sizes to 8 by subtracting powers of two.
+ *  - the bump allocator rounds sizes to 8 by subtracting powers of two;
+ *  - 64-bit printf arguments (%lld, %llu, %llx) are read as two words and
+ *    converted by subtracting powers of ten held as word pairs.
  *
  * clang -O2 introduces such operators on its own: `x + x` becomes `x << 1`
  * and sums of those `x * 10`; `a && b` becomes `(a) & (b)` when both are
@@ -61,9 +67,10 @@
  *    loads and stores); the plain names are aliases, for the calls clang
  *    generates itself.
  * The catalog's tests check the linked result: no libc function outside the
- * cold list contains a lowered operator, and nothing contains i64 or float.
+ * cold list contains a lowered operator (every i64 operator is one), and
+ * nothing contains float.
  * No floating point, no 64-bit integers, no function pointers, no
- * bulk-memory instructions (-mcpu=mvp).
+ * bulk-memory instructions (-mcpu=mvp) in this file.
  *
  * stdout is unbuffered: every byte is passed to `output` as soon as it is
  * produced.
@@ -94,8 +101,11 @@ __attribute__((aligned(8), used)) unsigned char __tvm_scratch[16];
 /* First byte after the stack, provided by wasm-ld. */
 extern unsigned char __heap_base;
 
-/* End of the single, fixed 64 KiB memory page. */
-#define TVM_MEMORY_END 65536u
+/* Bytes in one wasm memory page. */
+#define TVM_PAGE 65536u
+
+/* The most memory the tvm machine has (tvm_engine::program::MAX_MEMORY). */
+#define TVM_MAX_BYTES 1048576u
 
 /* No unrolling (its remainder loop uses shifts and masks), no vectorising
  * (it would use i64 stores). */
@@ -634,25 +644,38 @@ long atol(const char *s) { return (long)strtoul(s, NULL, 10); }
 
 /*
  * Bump allocator.  Invariants: `heap_next` is 0 before the first call, then
- * always a multiple of 8 in [__heap_base rounded up to 8, TVM_MEMORY_END].
+ * always a multiple of 8 in [__heap_base rounded up to 8, heap_end], and
+ * `heap_end` is the end of memory (set by the first call).
  * Each block is preceded by an 8-byte header whose first word is the
  * block's usable size (a multiple of 8).  Blocks are never reused, so
  * memory handed out has not been written since the module started: it is
  * zero (calloc relies on this).
  */
 static uintptr_t heap_next;
+static uintptr_t heap_end;
 
-/* `n mod 8` for n < 2^17, by subtracting powers of two (no AND). */
+/* The end of linear memory: memory.size pages, multiplied by additions
+ * (once, at the first malloc; memory is at most 16 pages). */
+static uintptr_t memory_end(void) {
+    unsigned pages = (unsigned)__builtin_wasm_memory_size(0);
+    unsigned end = 0;
+    TVM_LOOP
+    while (pages > 0) {
+        end = tvm_opaque(end + TVM_PAGE);
+        pages--;
+    }
+    return end;
+}
+
+/* Scratch word for low3 (there are no threads or signals). */
+static unsigned char low3_scratch[4];
+
+/* `n mod 8`, without AND: the low byte of n (stored as a word and read
+ * back through an opaque pointer, so clang cannot turn the round trip into
+ * a mask), then subtraction of 128, 64, 32, 16 and 8. */
 static unsigned low3(unsigned n) {
-    if (n >= 65536u) n -= 65536u;
-    if (n >= 32768u) n -= 32768u;
-    if (n >= 16384u) n -= 16384u;
-    if (n >= 8192u) n -= 8192u;
-    if (n >= 4096u) n -= 4096u;
-    if (n >= 2048u) n -= 2048u;
-    if (n >= 1024u) n -= 1024u;
-    if (n >= 512u) n -= 512u;
-    if (n >= 256u) n -= 256u;
+    *(tvm_word *)low3_scratch = n;
+    n = TVM_LOAD8(tvm_opaque((unsigned)(uintptr_t)low3_scratch));
     if (n >= 128u) n -= 128u;
     if (n >= 64u) n -= 64u;
     if (n >= 32u) n -= 32u;
@@ -661,7 +684,7 @@ static unsigned low3(unsigned n) {
     return n;
 }
 
-/* Rounds n (< 2^17 - 8) up to a multiple of 8. */
+/* Rounds n (< 2^32 - 8) up to a multiple of 8. */
 static unsigned round_up8(unsigned n) {
     unsigned r = low3(tvm_opaque(n));
     return r == 0 ? n : n + (8u - r);
@@ -670,14 +693,17 @@ static unsigned round_up8(unsigned n) {
 void *malloc(size_t size) {
     uintptr_t start = heap_next;
     unsigned rounded;
-    if (start == 0)
+    if (start == 0) {
         start = round_up8((unsigned)(uintptr_t)&__heap_base);
-    if (start > TVM_MEMORY_END)
+        heap_next = start;
+        heap_end = memory_end();
+    }
+    if (start > heap_end)
         return NULL;
-    if (size > TVM_MEMORY_END)
+    if (size > heap_end)
         return NULL;
     rounded = round_up8((unsigned)size);
-    if (8u + rounded > TVM_MEMORY_END - start)
+    if (8u + rounded > heap_end - start)
         return NULL;
     *(uint32_t *)start = rounded;
     heap_next = start + 8u + rounded;
@@ -685,8 +711,9 @@ void *malloc(size_t size) {
 }
 
 void *calloc(size_t count, size_t size) {
-    /* Below 2^16 each, the product fits in 32 bits; anything larger than
-     * the memory cannot be allocated anyway.  Fresh blocks are zero. */
+    /* Products above TVM_MAX_BYTES cannot be allocated; the checks below
+     * leave only products that fit in 32 bits (count < 2^10 or size <
+     * 2^11, both <= 2^20), which malloc checks.  Fresh blocks are zero. */
     if (count == 0)
         return malloc(0);
     if (size == 0)
@@ -695,10 +722,14 @@ void *calloc(size_t count, size_t size) {
         return malloc(size);
     if (size == 1)
         return malloc(count);
-    if (count >= TVM_MEMORY_END)
+    if (count > TVM_MAX_BYTES)
         return NULL;
-    if (size >= TVM_MEMORY_END)
+    if (size > TVM_MAX_BYTES)
         return NULL;
+    if (count >= 1024u) {
+        if (tvm_opaque(size) >= 2048u)
+            return NULL;
+    }
     return malloc(count * size); /* cold: one lowered multiply */
 }
 
@@ -883,6 +914,73 @@ __attribute__((noinline)) static int format_dec(unsigned v, unsigned char *out) 
     }
 }
 
+/* 10^19 .. 10^9 as {low word, high word}: the powers of ten a 64-bit
+ * value can hold beyond the 32-bit ones. */
+static const unsigned tvm_dec64_pow[11][2] = {
+    {0x89E80000u, 0x8AC72304u}, /* 10^19 */
+    {0xA7640000u, 0x0DE0B6B3u}, /* 10^18 */
+    {0x5D8A0000u, 0x01634578u}, /* 10^17 */
+    {0x6FC10000u, 0x002386F2u}, /* 10^16 */
+    {0xA4C68000u, 0x00038D7Eu}, /* 10^15 */
+    {0x107A4000u, 0x00005AF3u}, /* 10^14 */
+    {0x4E72A000u, 0x00000918u}, /* 10^13 */
+    {0xD4A51000u, 0x000000E8u}, /* 10^12 */
+    {0x4876E800u, 0x00000017u}, /* 10^11 */
+    {0x540BE400u, 0x00000002u}, /* 10^10 */
+    {0x3B9ACA00u, 0x00000000u}, /* 10^9 */
+};
+
+/*
+ * Writes the decimal digits of the 64-bit value hi:lo (no leading zeros)
+ * to out and returns their count (1..20).  With hi = 0 it is format_dec;
+ * otherwise the value is at least 2^32 > 10^9: the digits of 10^19 ..
+ * 10^9 come by repeated subtraction of word pairs (at most 9 each), and
+ * the remainder, below 10^9, gives the last nine.
+ */
+__attribute__((noinline)) static int format_dec64(unsigned lo, unsigned hi,
+                                                  unsigned char *out) {
+    const unsigned *p = tvm_dec64_pow[0];
+    const unsigned *last = tvm_dec64_pow[10];
+    unsigned char keep;
+    int n = 0;
+    if (hi == 0)
+        return format_dec(lo, out);
+    TVM_LOOP
+    for (;;) {
+        unsigned plo = p[0];
+        unsigned phi = p[1];
+        unsigned d = 0;
+        TVM_LOOP
+        for (;;) {
+            /* hi:lo >= phi:plo ?  Then subtract with borrow. */
+            if (hi < phi)
+                break;
+            if (tvm_opaque(hi) == phi) {
+                if (tvm_opaque(lo) < plo)
+                    break;
+            }
+            hi = hi - phi - (lo < plo);
+            lo = lo - plo;
+            d++;
+        }
+        if (tvm_opaque((unsigned)n) + d != 0) {
+            out[n] = (unsigned char)('0' + tvm_opaque(d));
+            n++;
+        }
+        if (p == last)
+            break;
+        p += 2;
+    }
+    /* The last nine digits, zero-padded: format_dec of lo + 10^9 writes
+     * a '1' and then exactly those nine; the '1' lands on the last digit
+     * already written (there is one: the value is >= 10^9), which is
+     * saved and put back. */
+    keep = out[n - 1];
+    format_dec(lo + 1000000000u, out + (n - 1));
+    out[n - 1] = keep;
+    return n + 9;
+}
+
 /* The hex digit of the high and of the low nibble of every byte value. */
 #define TVM_HEX16 "0123456789abcdef"
 #define TVM_SAME16(c) c c c c c c c c c c c c c c c c
@@ -908,22 +1006,26 @@ static inline int tvm_hex_byte(unsigned b, int skip_high_zero,
 }
 
 /*
- * Writes the hex digits of v (no leading zeros; "0" for 0) to out and
- * returns their count (1..8); `alpha` is 'a' or 'A'.  The word is stored
- * and read back byte by byte (little-endian), and each byte indexes two
- * 256-entry tables: loads and adds only, no shift or mask.
+ * Writes the hex digits of hi:lo (no leading zeros; "0" for 0) to out and
+ * returns their count (1..16); `top` is the index of the most significant
+ * byte to look at (3 for a 32-bit value, 7 for a 64-bit one), `alpha` is
+ * 'a' or 'A'.  The words are stored and read back byte by byte
+ * (little-endian), and each byte indexes two 256-entry tables: loads and
+ * adds only, no shift or mask.
  */
-__attribute__((noinline)) static int format_hex(unsigned v, unsigned alpha,
+__attribute__((noinline)) static int format_hex(unsigned lo, unsigned hi,
+                                                unsigned top, unsigned alpha,
                                                 unsigned char *out) {
-    unsigned char bytes[4];
+    unsigned char bytes[8];
     const unsigned char *low;
     const unsigned char *p;
     int n;
-    *(tvm_word *)bytes = v;
+    *(tvm_word *)bytes = lo;
+    *(tvm_word *)(bytes + 4) = tvm_opaque(hi);
     /* Read back through an opaque pointer: otherwise clang forwards the
      * stored word and extracts the bytes with shifts. */
     low = (const unsigned char *)(uintptr_t)tvm_opaque((unsigned)(uintptr_t)bytes);
-    p = low + 3; /* most significant byte */
+    p = low + top; /* most significant byte */
     TVM_LOOP
     while (p != low) {
         if (TVM_LOAD8(p) != 0)
@@ -1011,6 +1113,82 @@ emit_text(int mode, int width, const unsigned char *p, int n) {
 #define TVM_CONV_STRING 5
 #define TVM_CONV_PERCENT 6
 
+/*
+ * Formats and emits a 64-bit (ll) integer argument for conversion `c` (d,
+ * i, u, x or X; returns 0 and consumes nothing for any other), with the
+ * padding mode, width, precision and flags of format_conversion.  The
+ * argument is read as its two words (no i64 operation): on wasm32 a
+ * va_list is a pointer into the caller's argument buffer, and a 64-bit
+ * argument lies at the next multiple of 8.  Out of line, so that the
+ * 32-bit conversions do not pay for it.
+ */
+_Static_assert(__builtin_types_compatible_p(va_list, void *),
+               "wasm32 va_list is a plain pointer");
+__attribute__((noinline)) static int
+format_wide(va_list *ap, unsigned c, int mode, int width, int prec, int plus,
+            int space, int alt) {
+    unsigned char digits[24];
+    unsigned char prefix[2];
+    int prefix_len = 0;
+    int n;
+    unsigned char *p = (unsigned char *)*ap;
+    unsigned r;
+    unsigned lo, hi;
+    int kind = TVM_CONV_OTHER;
+    if (c == 'd')
+        kind = TVM_CONV_SIGNED;
+    else if (tvm_opaque(c) == 'i')
+        kind = TVM_CONV_SIGNED;
+    else if (tvm_opaque(c) == 'u')
+        kind = TVM_CONV_UNSIGNED;
+    else if (tvm_opaque(c) == 'x')
+        kind = TVM_CONV_HEX;
+    else if (tvm_opaque(c) == 'X')
+        kind = TVM_CONV_HEX;
+    else
+        return 0;
+    r = low3((unsigned)(uintptr_t)p);
+    if (r != 0)
+        p += 8u - r;
+    lo = tvm_opaque(*(const tvm_word *)p);
+    hi = tvm_opaque(*(const tvm_word *)(p + 4));
+    *ap = (void *)(p + 8);
+    if (kind == TVM_CONV_HEX) {
+        n = format_hex(lo, hi, 7, c == 'x' ? 'a' : 'A', digits);
+        if (alt) {
+            /* "0x" for a non-zero value (an opaque 2, or clang computes
+             * it as (hi != 0) << 1). */
+            if (lo != 0)
+                prefix_len = 2;
+            else if (hi != 0)
+                prefix_len = (int)tvm_opaque(2);
+            prefix[0] = '0';
+            prefix[1] = (unsigned char)c;
+        }
+    } else {
+        if (kind == TVM_CONV_SIGNED) {
+            if ((int)hi < 0) {
+                /* -(hi:lo): the high word borrows unless lo is 0 */
+                hi = tvm_opaque(0u - hi);
+                if (lo != 0)
+                    hi--;
+                lo = 0u - lo;
+                prefix[0] = '-';
+                prefix_len = 1;
+            } else if (plus) {
+                prefix[0] = '+';
+                prefix_len = 1;
+            } else if (space) {
+                prefix[0] = ' ';
+                prefix_len = 1;
+            }
+        }
+        n = format_dec64(lo, hi, digits);
+    }
+    emit_number(mode, width, prec, prefix, prefix_len, digits, n);
+    return 1;
+}
+
 /* Parses a decimal field width or precision, advancing *fp. */
 __attribute__((noinline)) static int parse_decimal(const unsigned char **fp) {
     const unsigned char *f = *fp;
@@ -1041,6 +1219,7 @@ format_conversion(const unsigned char *f, va_list *ap) {
     int mode = TVM_PAD_SPACES_LEFT;
     int plus = 0, space = 0, alt = 0;
     int width = -1, prec = -1;
+    int longs = 0; /* 'l' modifiers seen: 2 or more means 64-bit */
     int n;
     int kind;
     unsigned c;
@@ -1088,18 +1267,25 @@ format_conversion(const unsigned char *f, va_list *ap) {
             prec = parse_decimal(&f);
         }
     }
-    /* long and size_t are 32-bit on wasm32: the modifiers change nothing. */
+    /* long and size_t are 32-bit on wasm32: 'l' and 'z' change nothing;
+     * 'll' (long long) means a 64-bit argument. */
     TVM_LOOP
     for (;;) {
         c = TVM_LOAD8(f);
-        if (c != 'l') {
-            if (tvm_opaque(c) != 'z')
-                break;
+        if (c == 'l') {
+            longs++;
+        } else if (tvm_opaque(c) != 'z') {
+            break;
         }
         f++;
     }
     if (c == 0)
         return f;
+    if (longs >= 2) {
+        /* 64-bit d, i, u, x, X: out of line */
+        if (format_wide(ap, c, mode, width, prec, plus, space, alt))
+            return f + 1;
+    }
     f++;
 
     /* Classify with one compare per opaque copy (no bit tests), then
@@ -1148,7 +1334,7 @@ format_conversion(const unsigned char *f, va_list *ap) {
     } else if (kind == TVM_CONV_HEX) {
         unsigned alpha = c == 'x' ? 'a' : 'A';
         unsigned u = va_arg(*ap, unsigned);
-        n = format_hex(u, alpha, digits);
+        n = format_hex(u, 0, 3, alpha, digits);
         if (alt) {
             if (u != 0) {
                 prefix[0] = '0';
