@@ -415,3 +415,52 @@ fn a_memory_grows_past_the_machine_and_an_access_there_is_the_machines_limit() {
     );
     assert_eq!(read_results(&inv.results, &run.output).len(), 1);
 }
+
+#[test]
+fn i64_operators_with_constant_operands_agree_with_wasmi() {
+    let counts = [0u64, 1, 8, 31, 32, 33, 40, 48, 56, 63, 64, 95, 1 << 40];
+    let masks = [
+        0u64,
+        u64::MAX,
+        0xffff_ffff,
+        0xffff_ffff_0000_0000,
+        0xff,
+        0xffff,
+        0x1234_5678_0000_ffff,
+    ];
+    let mut text = String::from("(module\n");
+    for (i, c) in counts.iter().enumerate() {
+        for op in ["shl", "shr_u", "shr_s", "rotl"] {
+            text += &format!(
+                "(func (export \"{op}{i}\") (param i64) (result i64) (i64.{op} (local.get 0) (i64.const {c})))\n"
+            );
+        }
+    }
+    for (i, c) in masks.iter().enumerate() {
+        for op in ["and", "or", "xor"] {
+            text += &format!(
+                "(func (export \"{op}{i}\") (param i64) (result i64) (i64.{op} (local.get 0) (i64.const {})))\n",
+                *c as i64
+            );
+        }
+    }
+    text += ")";
+    let wasm = wat::parse_str(&text).unwrap();
+    let mut calls = Vec::new();
+    for x in EDGES64
+        .iter()
+        .chain(&[0x8765_4321_f0e1_d2c3, 0x0123_4567_89ab_cdef])
+    {
+        for i in 0..counts.len() {
+            for op in ["shl", "shr_u", "shr_s", "rotl"] {
+                calls.push(call(&format!("{op}{i}"), vec![Value::I64(*x)]));
+            }
+        }
+        for i in 0..masks.len() {
+            for op in ["and", "or", "xor"] {
+                calls.push(call(&format!("{op}{i}"), vec![Value::I64(*x)]));
+            }
+        }
+    }
+    agree(&wasm, &calls);
+}

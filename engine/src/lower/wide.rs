@@ -107,17 +107,25 @@ impl FunctionLowering<'_, '_> {
                 self.a.plain(Drop);
                 self.sign_extend_high();
             }
-            Operator::I64And => self.halves(Routine::And),
-            Operator::I64Or => self.halves(Routine::Or),
-            Operator::I64Xor => self.halves(Routine::Xor),
+            Operator::I64And | Operator::I64Or | Operator::I64Xor => {
+                let r = match op {
+                    Operator::I64And => Routine::And,
+                    Operator::I64Or => Routine::Or,
+                    _ => Routine::Xor,
+                };
+                match self.take_const64() {
+                    Some(c) => self.halves_with_constant(r, c),
+                    None => self.halves(r),
+                }
+            }
             Operator::I64Mul => self.routine64(Routine::Mul64),
             Operator::I64DivU => self.routine64(Routine::DivU64),
             Operator::I64DivS => self.routine64(Routine::DivS64),
             Operator::I64RemU => self.routine64(Routine::RemU64),
             Operator::I64RemS => self.routine64(Routine::RemS64),
-            Operator::I64Shl => self.routine64(Routine::Shl64),
-            Operator::I64ShrU => self.routine64(Routine::ShrU64),
-            Operator::I64ShrS => self.routine64(Routine::ShrS64),
+            Operator::I64Shl => self.shift(Routine::Shl64),
+            Operator::I64ShrU => self.shift(Routine::ShrU64),
+            Operator::I64ShrS => self.shift(Routine::ShrS64),
             Operator::I64Rotl => self.routine64(Routine::Rotl64),
             Operator::I64Rotr => self.routine64(Routine::Rotr64),
             Operator::I64Clz => self.routine64(Routine::Clz64),
@@ -269,6 +277,143 @@ impl FunctionLowering<'_, '_> {
         self.a.get(bh);
         self.a.call_routine(r);
         self.pop_n(2);
+        self.stack.push(ValueKind::I64);
+    }
+
+    /// If the code just pushed an i64 constant (two `CONST`s nothing can
+    /// jump between), removes it and returns it.
+    fn take_const64(&mut self) -> Option<u64> {
+        let hi = self.a.take_const()?;
+        match self.a.take_const() {
+            Some(lo) => Some(u64::from(hi) << 32 | u64::from(lo)),
+            None => {
+                self.a.konst(hi);
+                None
+            }
+        }
+    }
+
+    /// `x op c` on the i32 on top of the stack, for a constant `c`: the
+    /// identities of `0` and `0xffff_ffff` inline, else the i32 lowering
+    /// (with its own constant forms).
+    fn half_with_constant(&mut self, r: Routine, c: u32) {
+        // TEMP and TEMP2 belong to the i32 constant forms.
+        let t = self.local(TEMP4);
+        match (r, c) {
+            (Routine::And, u32::MAX) | (Routine::Or | Routine::Xor, 0) => {}
+            (Routine::And, 0) | (Routine::Or, u32::MAX) => {
+                self.a.plain(Opcode::Drop);
+                self.a.konst(c);
+            }
+            (Routine::Xor, u32::MAX) => {
+                // !x = -1 - x
+                self.a.set(t);
+                self.a.konst(u32::MAX);
+                self.a.get(t);
+                self.a.plain(Opcode::Sub);
+            }
+            _ => {
+                self.stack.push(ValueKind::I32);
+                self.a.konst(c);
+                self.stack.push(ValueKind::I32);
+                self.lowered(r);
+                self.pop();
+            }
+        }
+    }
+
+    /// An i64 bitwise operator with a constant operand, half by half.
+    fn halves_with_constant(&mut self, r: Routine, c: u64) {
+        let hi = self.local(TEMP3);
+        self.pop_n(2);
+        self.a.set(hi);
+        self.half_with_constant(r, c as u32);
+        self.a.get(hi);
+        self.half_with_constant(r, (c >> 32) as u32);
+        self.stack.push(ValueKind::I64);
+    }
+
+    /// An i64 shift: by a constant, word moves and i32 shifts by constants
+    /// (which have inline forms); by a variable, its routine.
+    fn shift(&mut self, r: Routine) {
+        let Some(c) = self.take_const64() else {
+            self.routine64(r);
+            return;
+        };
+        let k = (c % 64) as u32;
+        self.pop_n(2);
+        // TEMP and TEMP2 belong to the i32 constant forms.
+        let t = self.local(TEMP3);
+        let i32_shift = |this: &mut Self, op: Routine, by: u32| {
+            if by != 0 {
+                this.stack.push(ValueKind::I32);
+                this.a.konst(by);
+                this.stack.push(ValueKind::I32);
+                this.lowered(op);
+                this.pop();
+            }
+        };
+        let (lo, hi) = (self.local(TEMP3), self.local(TEMP4));
+        match (r, k) {
+            (_, 0) => {}
+            (Routine::Shl64, 1..32) => {
+                // [lo << k, hi << k + lo >>u (32 - k)]
+                self.a.set(hi);
+                self.a.set(lo);
+                self.a.get(lo);
+                i32_shift(self, Routine::Shl, k);
+                self.a.get(hi);
+                i32_shift(self, Routine::Shl, k);
+                self.a.get(lo);
+                i32_shift(self, Routine::ShrU, 32 - k);
+                self.a.plain(Opcode::Add);
+            }
+            (_, 1..32) => {
+                // [lo >>u k + hi << (32 - k), hi >> k]
+                self.a.set(hi);
+                self.a.set(lo);
+                self.a.get(lo);
+                i32_shift(self, Routine::ShrU, k);
+                self.a.get(hi);
+                i32_shift(self, Routine::Shl, 32 - k);
+                self.a.plain(Opcode::Add);
+                self.a.get(hi);
+                let op = if r == Routine::ShrS64 {
+                    Routine::ShrS
+                } else {
+                    Routine::ShrU
+                };
+                i32_shift(self, op, k);
+            }
+            (Routine::Shl64, _) => {
+                // [lo hi] -> [0, lo << (k - 32)]
+                self.a.plain(Opcode::Drop);
+                i32_shift(self, Routine::Shl, k - 32);
+                self.a.set(t);
+                self.a.konst(0);
+                self.a.get(t);
+            }
+            (Routine::ShrU64, _) => {
+                // [lo hi] -> [hi >>u (k - 32), 0]
+                self.a.set(t);
+                self.a.plain(Opcode::Drop);
+                self.a.get(t);
+                i32_shift(self, Routine::ShrU, k - 32);
+                self.a.konst(0);
+            }
+            _ => {
+                // [lo hi] -> [hi >>s (k - 32), hi <s 0 ? -1 : 0]
+                self.a.set(t);
+                self.a.plain(Opcode::Drop);
+                self.a.get(t);
+                i32_shift(self, Routine::ShrS, k - 32);
+                self.a.konst(0);
+                self.a.get(t);
+                self.a.konst(0);
+                self.a.plain(Opcode::LtS);
+                self.a.plain(Opcode::Sub);
+            }
+        }
         self.stack.push(ValueKind::I64);
     }
 
