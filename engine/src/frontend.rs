@@ -134,6 +134,17 @@ pub enum FrontendError {
         /// The parser's message.
         message: String,
     },
+    /// No source file was given.
+    #[error("no source file given")]
+    NoSources,
+    /// Several sources that are not all C.
+    #[error(
+        "{path}: only C sources can be built together; a .wat or .wasm file must be the only source"
+    )]
+    MixedSources {
+        /// The first source that is not C.
+        path: PathBuf,
+    },
     /// A temporary directory for the build could not be prepared.
     #[error("cannot prepare a build directory: {0}")]
     Scratch(std::io::Error),
@@ -249,7 +260,109 @@ pub fn compile_bytes(
     }
 }
 
+/// How C sources are built, beyond tvm's own flags.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// Directories searched for `#include "…"` and `<…>` (`-I`), after each
+    /// source's own directory.
+    pub include: Vec<PathBuf>,
+    /// Macros (`-D NAME` or `-D NAME=VALUE`).
+    pub define: Vec<String>,
+    /// Any other clang flags, passed as they are.
+    pub cflags: Vec<String>,
+}
+
+impl BuildOptions {
+    fn clang_args(&self) -> Vec<std::ffi::OsString> {
+        let mut out = Vec::new();
+        for dir in &self.include {
+            out.push("-I".into());
+            out.push(dir.clone().into_os_string());
+        }
+        for d in &self.define {
+            out.push(format!("-D{d}").into());
+        }
+        out.extend(self.cflags.iter().map(Into::into));
+        out
+    }
+}
+
+/// Builds a program from one or more source files: several `.c` files
+/// (with tvm's libc) linked together, or one `.wat`/`.wasm` file. Each C
+/// source's directory is on the include path, and clang reads the files
+/// where they are, so its diagnostics name the paths as given.
+pub fn compile_sources(
+    paths: &[PathBuf],
+    options: &BuildOptions,
+) -> Result<Vec<u8>, FrontendError> {
+    let Some(first) = paths.first() else {
+        return Err(FrontendError::NoSources);
+    };
+    if paths.len() == 1 && SourceKind::of(first)? != SourceKind::C {
+        return compile_file(first);
+    }
+    for path in paths {
+        if SourceKind::of(path)? != SourceKind::C {
+            return Err(FrontendError::MixedSources {
+                path: path.to_owned(),
+            });
+        }
+        if !path.is_file() {
+            return Err(FrontendError::Read {
+                path: path.to_owned(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            });
+        }
+    }
+    let mut include: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        if !include.contains(&dir) {
+            include.push(dir);
+        }
+    }
+    let options = BuildOptions {
+        include: include
+            .into_iter()
+            .chain(options.include.iter().cloned())
+            .collect(),
+        ..options.clone()
+    };
+    run_clang(paths, &options, first)
+}
+
 fn compile_c(source: &[u8], path: &Path) -> Result<Vec<u8>, FrontendError> {
+    // Source bytes with no file of their own: written to a scratch
+    // directory, with the named path's directory on the include path.
+    let dir = tempfile::tempdir().map_err(FrontendError::Scratch)?;
+    let name = path
+        .file_name()
+        .map_or_else(|| "program.c".into(), |n| n.to_owned());
+    let program = dir.path().join(name);
+    std::fs::write(&program, source).map_err(FrontendError::Scratch)?;
+    let mut options = BuildOptions::default();
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        options.include.push(parent.to_owned());
+    }
+    run_clang(&[program], &options, path).map_err(|e| match e {
+        FrontendError::Clang { path, stderr } => FrontendError::Clang {
+            stderr: stderr.replace(&*dir.path().to_string_lossy(), ""),
+            path,
+        },
+        other => other,
+    })
+}
+
+/// Runs clang on `sources` with tvm's libc (written to a scratch
+/// directory) and flags; `path` names the program in errors.
+fn run_clang(
+    sources: &[PathBuf],
+    options: &BuildOptions,
+    path: &Path,
+) -> Result<Vec<u8>, FrontendError> {
     let dir = tempfile::tempdir().map_err(FrontendError::Scratch)?;
     for (name, text) in LIBC_FILES {
         let file = dir.path().join("libc").join(name);
@@ -258,27 +371,23 @@ fn compile_c(source: &[u8], path: &Path) -> Result<Vec<u8>, FrontendError> {
         }
         std::fs::write(&file, text).map_err(FrontendError::Scratch)?;
     }
-    let name = path
-        .file_name()
-        .map_or_else(|| "program.c".into(), |n| n.to_owned());
-    let program = dir.path().join(name);
-    std::fs::write(&program, source).map_err(FrontendError::Scratch)?;
     let out = dir.path().join("out.wasm");
     let clang = std::env::var_os("TVM_CLANG").unwrap_or_else(|| "clang".into());
     let result = Command::new(clang)
         .args(CLANG_FLAGS)
         .args(memory_flags())
+        .args(options.clang_args())
         .arg("-isystem")
         .arg(dir.path().join("libc/include"))
         .args(LIBC_SOURCES.map(|source| dir.path().join("libc").join(source)))
-        .arg(&program)
+        .args(sources)
         .arg("-o")
         .arg(&out)
         .output()
         .map_err(|source| FrontendError::ClangMissing { source })?;
     if !result.status.success() {
-        let stderr =
-            String::from_utf8_lossy(&result.stderr).replace(&*dir.path().to_string_lossy(), "");
+        let stderr = String::from_utf8_lossy(&result.stderr)
+            .replace(&*dir.path().join("libc").to_string_lossy(), "<tvm libc>");
         return Err(clang_error(path, stderr));
     }
     std::fs::read(&out).map_err(FrontendError::Scratch)

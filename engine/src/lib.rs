@@ -48,6 +48,7 @@ pub mod invoke;
 pub mod lower;
 pub mod program;
 pub mod reference;
+pub mod streams;
 pub mod transformer;
 
 use std::path::Path;

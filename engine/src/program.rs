@@ -59,13 +59,29 @@ pub struct Program {
     pub functions: Vec<FunctionInfo>,
 }
 
-/// The input image: the program's arguments laid out in memory at
-/// [`INPUT_BASE`] as `argc: i32`, `argv[0..argc]: i32` pointers, a null
-/// pointer, then the NUL-terminated strings.
+/// Where the standard-input header lives: two little-endian words, the
+/// address of the first stdin byte and the number of bytes (both 0 without
+/// stdin). tvm's libc reads stdin through them.
+pub const STDIN_INFO: u32 = 248;
+
+/// The program's input: its arguments and its standard input.
+///
+/// - The arguments are laid out at [`INPUT_BASE`] as `argc: i32`,
+///   `argv[0..argc]: i32` pointers, a null pointer, then the NUL-terminated
+///   strings (the *image*).
+/// - Standard input occupies the top of linear memory, `[memory_size − n,
+///   memory_size)`, and its address and length are the two words at
+///   [`STDIN_INFO`] (see [`Input::segments`]). tvm's libc ends the heap
+///   below it.
+///
+/// In the token prefix every part is an `<input>` segment: the image, then
+/// (with stdin) the header and the bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Input {
     /// The image; empty when the program takes no arguments.
     pub image: Segment,
+    /// The bytes of standard input.
+    pub stdin: Vec<u8>,
 }
 
 impl Default for Segment {
@@ -119,6 +135,7 @@ impl Input {
                 base: INPUT_BASE,
                 bytes,
             },
+            stdin: Vec::new(),
         })
     }
 
@@ -127,6 +144,65 @@ impl Input {
         let parts: Vec<&str> = args.split_whitespace().collect();
         Input::from_args(program_name, &parts)
     }
+
+    /// The same input with `bytes` as standard input.
+    pub fn with_stdin(self, bytes: Vec<u8>) -> Input {
+        Input {
+            stdin: bytes,
+            ..self
+        }
+    }
+
+    /// The segments this input places in a memory of `memory_size` bytes:
+    /// the argument image (if any), then, with stdin, the header at
+    /// [`STDIN_INFO`] and the bytes at the top of memory. Check that they
+    /// fit with [`Input::check_fits`] first.
+    pub fn segments(&self, memory_size: u32) -> Vec<Segment> {
+        let mut out = Vec::new();
+        if !self.image.bytes.is_empty() {
+            out.push(self.image.clone());
+        }
+        if !self.stdin.is_empty() {
+            let len = self.stdin.len() as u32;
+            let start = memory_size.saturating_sub(len);
+            let mut header = start.to_le_bytes().to_vec();
+            header.extend(len.to_le_bytes());
+            out.push(Segment {
+                base: STDIN_INFO,
+                bytes: header,
+            });
+            out.push(Segment {
+                base: start,
+                bytes: self.stdin.clone(),
+            });
+        }
+        out
+    }
+
+    /// Whether standard input fits a memory of `memory_size` bytes above
+    /// the input area and the program's data (`data_end`).
+    pub fn check_fits(&self, memory_size: u32, data_end: u32) -> Result<(), StdinTooLarge> {
+        let room = memory_size.saturating_sub(data_end.max(INPUT_LIMIT));
+        if self.stdin.len() as u64 > u64::from(room) {
+            return Err(StdinTooLarge {
+                needed: self.stdin.len(),
+                available: room as usize,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Standard input does not fit the program's memory.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "standard input of {needed} bytes does not fit: the program's memory has {available} bytes free above its data"
+)]
+pub struct StdinTooLarge {
+    /// Bytes of stdin.
+    pub needed: usize,
+    /// Bytes free at the top of memory.
+    pub available: usize,
 }
 
 impl Program {
@@ -158,9 +234,9 @@ impl Program {
             out.push(Token::Data);
             push_segment(&mut out, segment);
         }
-        if !input.image.bytes.is_empty() {
+        for segment in input.segments(self.memory_size) {
             out.push(Token::Input);
-            push_segment(&mut out, &input.image);
+            push_segment(&mut out, &segment);
         }
         out.push(Token::Run);
         out
@@ -196,8 +272,8 @@ impl Program {
         for segment in &self.data {
             write_segment(&mut text, Token::Data, segment);
         }
-        if !input.image.bytes.is_empty() {
-            write_segment(&mut text, Token::Input, &input.image);
+        for segment in input.segments(self.memory_size) {
+            write_segment(&mut text, Token::Input, &segment);
         }
         text.push_str("<run>\n");
         text
@@ -286,7 +362,7 @@ impl TokenFile {
         reader.expect(Token::Memory, "an opcode or <memory>")?;
         let memory_size = reader.word()?;
         let mut data = Vec::new();
-        let mut input = Input::default();
+        let mut inputs: Vec<Segment> = Vec::new();
         loop {
             match reader.peek() {
                 Some(Token::Data) => {
@@ -295,9 +371,14 @@ impl TokenFile {
                 }
                 Some(Token::Input) => {
                     reader.at += 1;
-                    input.image = reader.segment()?;
-                    reader.expect(Token::Run, "<run>")?;
-                    break;
+                    inputs.push(reader.segment()?);
+                    match reader.peek() {
+                        Some(Token::Input) => {}
+                        _ => {
+                            reader.expect(Token::Run, "<input> or <run>")?;
+                            break;
+                        }
+                    }
                 }
                 _ => {
                     reader.expect(Token::Run, "<data>, <input> or <run>")?;
@@ -312,17 +393,44 @@ impl TokenFile {
             functions: Vec::new(),
         };
         program.validate().map_err(TokenFileError::Invalid)?;
-        if input.image.base != INPUT_BASE && !input.image.bytes.is_empty() {
-            return Err(TokenFileError::Invalid(format!(
-                "the input image must start at {INPUT_BASE}"
-            )));
-        }
+        let input = input_of(inputs, memory_size).map_err(TokenFileError::Invalid)?;
         Ok(TokenFile {
             program,
             input,
             steps: tokens[reader.at..].to_vec(),
         })
     }
+}
+
+/// The input the `<input>` segments of a prefix spell: the argument image
+/// at [`INPUT_BASE`], then optionally the stdin header and bytes, exactly
+/// as [`Input::segments`] writes them.
+fn input_of(segments: Vec<Segment>, memory_size: u32) -> Result<Input, String> {
+    let mut segments = segments.into_iter().peekable();
+    let mut input = Input::default();
+    if let Some(image) = segments.next_if(|s| s.base != STDIN_INFO) {
+        if image.base != INPUT_BASE {
+            return Err(format!("the input image must start at {INPUT_BASE}"));
+        }
+        input.image = image;
+    }
+    if let Some(header) = segments.next() {
+        let Some(bytes) = segments.next() else {
+            return Err("a stdin header without stdin bytes".to_owned());
+        };
+        input.stdin = bytes.bytes.clone();
+        let expected = input.segments(memory_size);
+        let n = expected.len();
+        if n < 2 || expected[n - 2] != header || expected[n - 1] != bytes {
+            return Err(format!(
+                "stdin must be an 8-byte header at {STDIN_INFO} and its bytes at the top of memory"
+            ));
+        }
+    }
+    if segments.next().is_some() {
+        return Err("more <input> segments than an image and stdin".to_owned());
+    }
+    Ok(input)
 }
 
 struct Reader<'a> {

@@ -232,7 +232,8 @@ struct Machine<'p> {
 impl<'p> Machine<'p> {
     fn new(program: &'p Program, input: &Input) -> Self {
         let mut memory = vec![0u8; program.memory_size as usize];
-        for segment in program.data.iter().chain(std::iter::once(&input.image)) {
+        let inputs = input.segments(program.memory_size);
+        for segment in program.data.iter().chain(&inputs) {
             let base = segment.base as usize;
             if let Some(dst) = memory.get_mut(base..base + segment.bytes.len()) {
                 dst.copy_from_slice(&segment.bytes);

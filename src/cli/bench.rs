@@ -57,7 +57,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         Engine::Exact => return transformer::<tvm_engine::exact::Q>(&args),
         Engine::Specialize => return specialize(&args),
     }
-    let loaded = source::load(&args.program, args.args.as_deref())?;
+    let loaded = source::load(
+        std::slice::from_ref(&args.program),
+        args.args.as_deref(),
+        &source::SourceFlags::default(),
+    )?;
     let repeat = args.repeat.max(1);
     let mut trace_times = Vec::new();
     let mut count_times = Vec::new();
@@ -122,7 +126,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
 /// Runs the program `repeat` times through a transformer engine and reports
 /// the median speed and the largest peak heap growth per generated token.
 fn transformer<S: tvm_engine::transformer::Scalar>(args: &BenchArgs) -> anyhow::Result<ExitCode> {
-    let loaded = source::load(&args.program, args.args.as_deref())?;
+    let loaded = source::load(
+        std::slice::from_ref(&args.program),
+        args.args.as_deref(),
+        &source::SourceFlags::default(),
+    )?;
     let model = crate::cli::model::load_or_build(None)?;
     let prefix = loaded.program.prefix_tokens(&loaded.input);
     let repeat = args.repeat.max(1);
@@ -229,7 +237,11 @@ fn specialize(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         );
     }
     for name in &names {
-        let loaded = source::load(name, args.args.as_deref())?;
+        let loaded = source::load(
+            std::slice::from_ref(name),
+            args.args.as_deref(),
+            &source::SourceFlags::default(),
+        )?;
         let start = Instant::now();
         let s = crate::cli::specialize::specialize(name, "", &loaded.program, &scheduler)?;
         let specialise_seconds = start.elapsed().as_secs_f64();

@@ -96,8 +96,12 @@ enum ProofsCommand {
 
 #[derive(clap::Args)]
 struct CompileArgs {
-    /// .c, .wat, .wasm, or a catalog program name.
-    program: String,
+    /// .c files (built and linked together), one .wat or .wasm file, or a
+    /// catalog program name.
+    #[arg(required = true, num_args = 1..)]
+    program: Vec<String>,
+    #[command(flatten)]
+    source: source::SourceFlags,
     /// Arguments passed to main as argv[1..], split on whitespace
     /// (a catalog program defaults to its manifest's arguments).
     #[arg(long, allow_hyphen_values = true)]
@@ -116,8 +120,12 @@ struct CompileArgs {
 /// What to run and how far: shared by every engine's subcommand.
 #[derive(clap::Args)]
 struct RunTarget {
-    /// .c, .wat, .wasm, .tok, or a catalog program name.
-    program: String,
+    /// .c files (built and linked together), one .wat, .wasm or .tok file,
+    /// or a catalog program name.
+    #[arg(required = true, num_args = 1..)]
+    program: Vec<String>,
+    #[command(flatten)]
+    source: source::SourceFlags,
     /// Arguments passed to main as argv[1..], split on whitespace.
     #[arg(long, allow_hyphen_values = true)]
     args: Option<String>,
@@ -213,7 +221,7 @@ pub fn main() -> ExitCode {
 }
 
 fn compile(args: CompileArgs) -> anyhow::Result<ExitCode> {
-    let loaded = source::load(&args.program, args.args.as_deref())?;
+    let loaded = source::load(&args.program, args.args.as_deref(), &args.source)?;
     if args.json {
         let program = &loaded.program;
         let routines = program
@@ -222,7 +230,7 @@ fn compile(args: CompileArgs) -> anyhow::Result<ExitCode> {
             .filter(|f| f.name.starts_with("lowered."))
             .count();
         let summary = serde_json::json!({
-            "program": args.program,
+            "program": args.program.join(" "),
             "instructions": program.instrs.len(),
             "functions": program.functions.len(),
             "lowered_routines": routines,
@@ -239,7 +247,7 @@ fn compile(args: CompileArgs) -> anyhow::Result<ExitCode> {
     } else {
         format!(
             "# tvm program tokens: {}\n{}",
-            args.program,
+            args.program.join(" "),
             loaded.program.prefix_text(&loaded.input)
         )
     };
@@ -253,8 +261,12 @@ fn compile(args: CompileArgs) -> anyhow::Result<ExitCode> {
 fn run_reference(args: ReferenceArgs) -> anyhow::Result<ExitCode> {
     let ReferenceArgs { target: args } = args;
     let json = args.json;
-    let (loaded, invoked) =
-        source::load_target(&args.program, args.args.as_deref(), args.invoke.as_deref())?;
+    let (loaded, invoked) = source::load_target(
+        &args.program,
+        args.args.as_deref(),
+        args.invoke.as_deref(),
+        &args.source,
+    )?;
     let start = Instant::now();
     let prefix_tokens = loaded.program.prefix_tokens(&loaded.input).len() as u64;
     let run = match &args.trace {
@@ -281,7 +293,7 @@ fn run_reference(args: ReferenceArgs) -> anyhow::Result<ExitCode> {
     let rate = run.trace_tokens as f64 / elapsed.max(1e-9);
     if json {
         let summary = serde_json::json!({
-            "program": args.program,
+            "program": args.program.join(" "),
             "invoke": invoked.as_ref().map(|i| i.export.as_str()),
             "steps": run.steps,
             "prefix_tokens": prefix_tokens,
@@ -413,8 +425,12 @@ fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         rational,
     } = args;
     use tvm_symbolic::eval::{Exact, run_machine};
-    let (loaded, invoked) =
-        source::load_target(&args.program, args.args.as_deref(), args.invoke.as_deref())?;
+    let (loaded, invoked) = source::load_target(
+        &args.program,
+        args.args.as_deref(),
+        args.invoke.as_deref(),
+        &args.source,
+    )?;
     let graph = tvm_dsl::machine::universal();
     let prefix = loaded.program.prefix_tokens(&loaded.input);
     let start = Instant::now();
@@ -442,7 +458,7 @@ fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let tokens = prefix.len() as u64 + run.trace.len() as u64;
     if args.json {
         let summary = serde_json::json!({
-            "program": args.program,
+            "program": args.program.join(" "),
             "invoke": invoked.as_ref().map(|i| i.export.as_str()),
             "steps": run.steps,
             "prefix_tokens": prefix.len(),
@@ -561,12 +577,25 @@ fn write_run_output(
     write_program_output(text.as_bytes())
 }
 
-/// Writes the program's output bytes to stdout, exactly and nothing else.
+/// Writes the program's output: what it wrote to stdout to stdout,
+/// exactly and nothing else, and what it wrote to stderr (framed in the
+/// same stream, see [`tvm_engine::streams`]) to stderr.
 fn write_program_output(bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write as _;
+    let streams = tvm_engine::streams::split(bytes);
     let mut stdout = std::io::stdout().lock();
     stdout
-        .write_all(bytes)
+        .write_all(&streams.stdout)
         .context("writing the program's output")?;
-    stdout.flush().context("writing the program's output")
+    stdout.flush().context("writing the program's output")?;
+    if !streams.stderr.is_empty() {
+        let mut stderr = std::io::stderr().lock();
+        stderr
+            .write_all(&streams.stderr)
+            .context("writing the program's standard error")?;
+        stderr
+            .flush()
+            .context("writing the program's standard error")?;
+    }
+    Ok(())
 }

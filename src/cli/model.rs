@@ -109,10 +109,12 @@ pub enum EngineKind {
 
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// .c, .wat, .wasm, .tok, or a catalog program name. Optional with a
-    /// specialised --model, which records its program (given, it must be
-    /// that program).
-    program: Option<String>,
+    /// .c files (built and linked together), one .wat, .wasm or .tok file,
+    /// or a catalog program name. Optional with a specialised --model,
+    /// which records its program (given, it must be that program).
+    program: Vec<String>,
+    #[command(flatten)]
+    source: source::SourceFlags,
     /// Arguments passed to main as argv[1..], split on whitespace (default:
     /// a catalog program's manifest arguments, or those a specialised model
     /// records).
@@ -414,17 +416,20 @@ pub struct Prepared {
 /// error) with the given arguments or the ones it records.
 pub fn prepare(
     model: &Model,
-    program: Option<&str>,
+    programs: &[String],
     args: Option<&str>,
     invoke: Option<&[String]>,
+    flags: &source::SourceFlags,
 ) -> anyhow::Result<Prepared> {
+    let program = (!programs.is_empty()).then(|| programs.join(" "));
+    let program = program.as_deref();
     let Some(baked) = &model.program else {
         let Some(spec) = program else {
             anyhow::bail!(
                 "which program? give PROGRAM (a file or catalog name); only a model from `tvm specialize` runs without one"
             );
         };
-        let (loaded, invoked) = source::load_target(spec, args, invoke)?;
+        let (loaded, invoked) = source::load_target(programs, args, invoke, flags)?;
         let prefix = loaded.program.prefix_tokens(&loaded.input);
         return Ok(Prepared {
             name: spec.to_owned(),
@@ -441,7 +446,12 @@ pub fn prepare(
     }
     let loaded = match program {
         Some(spec) => {
-            let loaded = source::load(spec, args.or(Some(&baked.args)))?;
+            let args = if flags.argv.is_empty() {
+                args.or(Some(&baked.args))
+            } else {
+                args
+            };
+            let loaded = source::load(programs, args, flags)?;
             let given = digest(loaded.program.baked_text().as_bytes());
             if given != baked.digest() {
                 anyhow::bail!(
@@ -454,10 +464,12 @@ pub fn prepare(
         }
         None => {
             let program = super::specialize::baked_program(baked)?;
-            let input = tvm_engine::program::Input::from_arg_string(
-                &baked.name,
-                args.unwrap_or(&baked.args),
-            )?;
+            let args = if flags.argv.is_empty() {
+                Some(args.unwrap_or(&baked.args))
+            } else {
+                args
+            };
+            let input = flags.input(&baked.name, args, &program)?;
             source::Loaded {
                 name: baked.name.clone(),
                 program,
@@ -483,9 +495,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         invoked,
     } = prepare(
         &model,
-        args.program.as_deref(),
+        &args.program,
         args.args.as_deref(),
         args.invoke.as_deref(),
+        &args.source,
     )?;
     let engine = args.engine;
     let outcome = match engine {

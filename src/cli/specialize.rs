@@ -13,8 +13,12 @@ use super::source;
 
 #[derive(clap::Args)]
 pub struct SpecializeArgs {
-    /// .c, .wat, .wasm, .tok, or a catalog program name.
-    program: String,
+    /// .c files (built and linked together), one .wat, .wasm or .tok file,
+    /// or a catalog program name.
+    #[arg(required = true, num_args = 1..)]
+    program: Vec<String>,
+    #[command(flatten)]
+    source: source::SourceFlags,
     /// The arguments recorded as the model's default (`tvm run --model`
     /// without --args uses them); a catalog program defaults to its
     /// manifest's. They are not baked in: any run may pass others.
@@ -83,11 +87,13 @@ pub fn specialize(
 
 pub fn run(args: SpecializeArgs) -> anyhow::Result<ExitCode> {
     let SpecializeArgs {
-        program,
+        program: programs,
+        source: flags,
         args: program_args,
         out: args,
     } = args;
-    let loaded = source::load(&program, program_args.as_deref())?;
+    let loaded = source::load(&programs, program_args.as_deref(), &flags)?;
+    let program = programs.join(" ");
     let default_args = match &program_args {
         Some(a) => a.clone(),
         None => tvm_catalog::Manifest::builtin()

@@ -348,6 +348,7 @@ fn reference_step(instrs: &[Instr], memory: &[u8], op: Opcode) -> (Vec<Token>, b
             base: 0,
             bytes: Vec::new(),
         },
+        stdin: Vec::new(),
     };
     let mut trace: Vec<Token> = Vec::new();
     reference::run(&program, &input, 100, &mut trace);
