@@ -29,7 +29,9 @@ run_tool="$target_dir/debug/examples/run"
 "$tsv_tool" > "$tmp/manifest.tsv"
 
 failures=0
-while IFS=$'\t' read -r name argv0 source expected status args; do
+while IFS=$'\t' read -r name argv0 source expected status args stdin; do
+    stdin_file=/dev/null
+    [ "$stdin" = "-" ] || stdin_file="$catalog/$stdin"
     if [ $# -gt 0 ]; then
         wanted=no
         for n in "$@"; do [ "$n" = "$name" ] && wanted=yes; done
@@ -42,7 +44,7 @@ while IFS=$'\t' read -r name argv0 source expected status args; do
         mkdir -p "$tmp/$name"
         "$cc" -O2 -o "$tmp/$name/$argv0" "$catalog/$source"
         set +e
-        (cd "$tmp/$name" && exec -a "$argv0" "./$argv0" $args) > "$out"
+        (cd "$tmp/$name" && exec -a "$argv0" "./$argv0" $args) < "$stdin_file" > "$out"
         code=$?
         set -e
         got="exit $code"

@@ -1,7 +1,9 @@
 //! Prints the built-in manifest as tab-separated lines for shell scripts
 //! (`regen-expected.sh`):
 //!
-//! `name  argv0  source  expected_output  status  args`
+//! `name  argv0  source  expected_output  status  args  stdin`
+//!
+//! (`stdin` is the standard-input file, or `-` for none)
 //!
 //! where paths are relative to the catalog directory and `status` is
 //! `exit N` or `trap NAME`. Exits with status 1 if the manifest is invalid.
@@ -24,13 +26,16 @@ fn main() -> ExitCode {
             ExpectedStatus::Trap(trap) => format!("trap {trap}"),
         };
         println!(
-            "{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
             program.name(),
             program.program_name(),
             program.source().display(),
             program.expected_output().display(),
             status,
-            program.args().join(" ")
+            program.args().join(" "),
+            program
+                .stdin()
+                .map_or_else(|| "-".to_owned(), |p| p.display().to_string())
         );
     }
     ExitCode::SUCCESS

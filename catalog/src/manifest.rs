@@ -12,6 +12,7 @@
 //! exit = 0                                # expected exit status
 //! # trap = "integer divide by zero"       # instead of `exit`, for traps
 //! # long = true                           # slow on the exact engines
+//! # stdin = "input/fibonacci.in"          # standard input, relative to catalog/
 //! description = "fib(0) .. fib(n)"
 //! ```
 //!
@@ -198,6 +199,7 @@ struct RawProgram {
     trap: Option<Trap>,
     #[serde(default)]
     long: bool,
+    stdin: Option<PathBuf>,
     description: String,
 }
 
@@ -217,6 +219,7 @@ pub struct Program {
     expected_output: PathBuf,
     status: ExpectedStatus,
     long: bool,
+    stdin: Option<PathBuf>,
     description: String,
     language: Language,
     /// The catalog directory; `source` and `expected_output` are below it.
@@ -304,6 +307,24 @@ impl Program {
     /// Whether the program runs long (tests may skip it in debug builds).
     pub fn is_long(&self) -> bool {
         self.long
+    }
+
+    /// The standard input's bytes (empty without a `stdin` file).
+    pub fn read_stdin(&self) -> Result<Vec<u8>, ManifestError> {
+        match &self.stdin {
+            Some(path) => self.read(self.root.join(path)),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The catalog directory the program's paths are relative to.
+    pub fn root_path(&self) -> &Path {
+        &self.root
+    }
+
+    /// The standard-input file, relative to the catalog directory.
+    pub fn stdin(&self) -> Option<&Path> {
+        self.stdin.as_deref()
     }
 
     /// One-line description.
@@ -462,7 +483,10 @@ fn validate(raw: RawProgram, root: &Path, path: &Path) -> Result<Program, Manife
     for (field, file) in [
         ("source", &raw.source),
         ("expected_output", &raw.expected_output),
-    ] {
+    ]
+    .into_iter()
+    .chain(raw.stdin.as_ref().map(|f| ("stdin", f)))
+    {
         if !is_plain_relative(file) {
             return Err(invalid(format!(
                 "`{field}` must be a relative path inside the catalog, got {}",
@@ -513,6 +537,7 @@ fn validate(raw: RawProgram, root: &Path, path: &Path) -> Result<Program, Manife
         expected_output: raw.expected_output,
         status,
         long: raw.long,
+        stdin: raw.stdin,
         description: raw.description,
         language,
         root: root.to_path_buf(),

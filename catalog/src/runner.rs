@@ -328,8 +328,12 @@ pub fn check_built(
         universal: model,
         specialised,
     } = models;
-    let input = Input::from_args(entry.program_name(), &entry.args())
+    let stdin = entry
+        .read_stdin()
         .map_err(|e| tvm_engine::BuildError::Input(e.to_string()))?;
+    let input = Input::from_args(entry.program_name(), &entry.args())
+        .map_err(|e| tvm_engine::BuildError::Input(e.to_string()))?
+        .with_stdin(stdin);
     let expected_output = entry
         .read_expected_output()
         .map_err(|e| tvm_engine::BuildError::Input(e.to_string()))?;

@@ -40,9 +40,16 @@ fn c_programs_match_their_expected_output_natively() {
         );
 
         // argv[0] is the program name, as in the tvm input image.
+        let stdin = match program.stdin() {
+            Some(_) => std::process::Stdio::from(
+                std::fs::File::open(program.root_path().join(program.stdin().unwrap())).unwrap(),
+            ),
+            None => std::process::Stdio::null(),
+        };
         let run = Command::new(&exe)
             .arg0(program.program_name())
             .args(program.args())
+            .stdin(stdin)
             .current_dir(&build_dir)
             .output()
             .unwrap();

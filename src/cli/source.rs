@@ -94,12 +94,19 @@ pub struct Loaded {
 /// catalog program's manifest arguments, or none) and `flags`.
 pub fn load(specs: &[String], args: Option<&str>, flags: &SourceFlags) -> anyhow::Result<Loaded> {
     let paths = resolve(specs)?;
-    let args = match (&paths, args) {
-        (Resolved::Catalog(path, manifest_args), None) if flags.argv.is_empty() => {
-            return load_paths(std::slice::from_ref(path), Some(manifest_args), flags);
+    if let Resolved::Catalog(path, manifest_args, stdin) = &paths {
+        // A catalog program runs with its manifest's arguments and stdin
+        // unless the command line gives others.
+        let mut flags = flags.clone();
+        if flags.stdin.is_none() {
+            flags.stdin.clone_from(stdin);
         }
-        (_, args) => args,
-    };
+        let args = match args {
+            None if flags.argv.is_empty() => Some(manifest_args.as_str()),
+            args => args,
+        };
+        return load_paths(std::slice::from_ref(path), args, &flags);
+    }
     load_paths(paths.paths(), args, flags)
 }
 
@@ -107,15 +114,15 @@ pub fn load(specs: &[String], args: Option<&str>, flags: &SourceFlags) -> anyhow
 enum Resolved {
     /// Source files.
     Files(Vec<PathBuf>),
-    /// A catalog program: its source and manifest arguments.
-    Catalog(PathBuf, String),
+    /// A catalog program: its source, manifest arguments and stdin file.
+    Catalog(PathBuf, String, Option<PathBuf>),
 }
 
 impl Resolved {
     fn paths(&self) -> &[PathBuf] {
         match self {
             Resolved::Files(p) => p,
-            Resolved::Catalog(p, _) => std::slice::from_ref(p),
+            Resolved::Catalog(p, _, _) => std::slice::from_ref(p),
         }
     }
 }
@@ -130,6 +137,7 @@ fn resolve(specs: &[String]) -> anyhow::Result<Resolved> {
                 Some(entry) => Ok(Resolved::Catalog(
                     entry.source_path(),
                     entry.args_str().to_owned(),
+                    entry.stdin().map(|p| entry.root_path().join(p)),
                 )),
                 None => bail!(
                     "{spec}: no such file, and no catalog program of that name (`tvm catalog` lists them)"
