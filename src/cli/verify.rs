@@ -178,7 +178,13 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         |i| progress.tick(i),
     ));
     let elapsed = start.elapsed();
-    report(&items, args.json, args.failures, elapsed);
+    report(
+        &items,
+        args.json,
+        args.failures,
+        elapsed,
+        specialised.is_some(),
+    );
     if let Some(dir) = &args.certs {
         super::proofs::write_certificates(dir, &digest, &items)?;
     }
@@ -189,8 +195,15 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn report(items: &[ItemReport], json: bool, failures_only: bool, elapsed: Duration) {
+fn report(
+    items: &[ItemReport],
+    json: bool,
+    failures_only: bool,
+    elapsed: Duration,
+    specialised: bool,
+) {
     let counts = summary(items);
+    let trusted = tvm_verify::trusted::trusted_base(items, specialised);
     // Seconds spent on the items of a kind, summed over the workers.
     let seconds = |k: tvm_verify::obligation::Kind| -> f64 {
         items
@@ -211,6 +224,7 @@ fn report(items: &[ItemReport], json: bool, failures_only: bool, elapsed: Durati
             })).collect::<Vec<_>>(),
             "proven": items.iter().all(ItemReport::is_proven),
             "seconds": elapsed.as_secs_f64(),
+            "trusted_base": trusted,
         });
         println!("{value:#}");
         return;
@@ -227,6 +241,12 @@ fn report(items: &[ItemReport], json: bool, failures_only: bool, elapsed: Durati
     );
     for (k, p, f) in &counts {
         println!("{:<10} {:>7} {:>7} {:>9.1}", k.name(), p, f, seconds(*k));
+    }
+    println!();
+    println!("trusted base (assumed, not proven by this report):");
+    for a in &trusted {
+        println!("  - {}: {}", a.name, a.assumed);
+        println!("      evidence: {}", a.evidence);
     }
     let failed: usize = counts.iter().map(|c| c.2).sum();
     let total = items.len();

@@ -33,6 +33,7 @@ pub mod slots;
 pub mod smt;
 pub mod spec;
 pub mod table;
+pub mod trusted;
 
 /// Why verification could not start.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
