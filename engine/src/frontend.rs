@@ -7,11 +7,26 @@ use std::process::Command;
 use crate::program::MAX_MEMORY;
 
 /// The libc headers and sources, embedded so the binary is self-contained.
-const LIBC_FILES: [(&str, &str); 6] = [
+const LIBC_FILES: [(&str, &str); 15] = [
     ("include/stdio.h", include_str!("../libc/include/stdio.h")),
     ("include/stdlib.h", include_str!("../libc/include/stdlib.h")),
     ("include/string.h", include_str!("../libc/include/string.h")),
     ("include/ctype.h", include_str!("../libc/include/ctype.h")),
+    ("include/assert.h", include_str!("../libc/include/assert.h")),
+    ("include/errno.h", include_str!("../libc/include/errno.h")),
+    (
+        "include/inttypes.h",
+        include_str!("../libc/include/inttypes.h"),
+    ),
+    ("include/limits.h", include_str!("../libc/include/limits.h")),
+    ("include/math.h", include_str!("../libc/include/math.h")),
+    ("include/stdarg.h", include_str!("../libc/include/stdarg.h")),
+    (
+        "include/stdbool.h",
+        include_str!("../libc/include/stdbool.h"),
+    ),
+    ("include/stddef.h", include_str!("../libc/include/stddef.h")),
+    ("include/stdint.h", include_str!("../libc/include/stdint.h")),
     ("src/libc.c", include_str!("../libc/src/libc.c")),
     ("src/int128.c", include_str!("../libc/src/int128.c")),
 ];
@@ -113,7 +128,7 @@ pub enum FrontendError {
     /// The program calls (or uses) symbols that neither it nor tvm's libc
     /// defines (wasm-ld: "undefined symbol").
     #[error(
-        "{path}: undefined {}: tvm's libc does not provide {} (it has what engine/libc/include declares: stdio.h, stdlib.h, string.h, ctype.h); define {} in the program\nlinker output:\n{stderr}",
+        "{path}: undefined {}: tvm's libc does not provide {} (it has what the headers in engine/libc/include declare: stdio.h, stdlib.h, string.h, ctype.h, stdint.h, inttypes.h, limits.h, assert.h, errno.h, stdarg.h, stddef.h, stdbool.h; math.h is declared but unavailable until the machine has floating point); define {} in the program\nlinker output:\n{stderr}",
         names(symbols),
         if symbols.len() == 1 { "it" } else { "them" },
         if symbols.len() == 1 { "it" } else { "them" }

@@ -1,24 +1,15 @@
 /*
  * string.h -- tvm freestanding libc (wasm32).
  *
- * The tvm machine's conventions (fixed; see engine/libc/src/libc.c):
- *  - imports only from module "tvm": output (param i32) writes the low byte
- *    of its argument to the output; exit (param i32) ends the program with
- *    that status;
- *  - the module exports main, (result i32) or (param i32 i32) (result i32)
- *    = (argc, argv); main's return value is the exit status;
- *  - before main, memory at 256 holds argc, then argv[0..argc] (argv[0] is
- *    the program name), a NULL pointer and the strings, all below 4096;
- *  - one fixed 64 KiB page: data from 4096, a 16 KiB stack, then the heap;
- *  - only i32: no 64-bit integers, no floating point, no function pointers;
- *    multiply, divide, bitwise operations and shifts are slow (lowered into
- *    loops), additions, compares, loads and stores are fast.
+ * string here: loops of loads, stores, adds and compares only (no
+ * multiply, shift or bitwise op: the tvm machine lowers those into slow
+ * routines); copies and fills move four unaligned bytes at a time where
+ * they can.  strdup/strndup allocate with malloc; strtok keeps its place
+ * in a static (strtok_r in the caller's pointer); strcoll is strcmp (the
+ * "C" locale); strerror knows the errno.h values.
  *
- * string here: the machine has no bulk-memory instructions, so these are
- * loops of loads, stores, adds and compares only (no multiply, shift or
- * bitwise op); copies and fills move four unaligned bytes at a time where
- * they can.  clang may emit calls to memcpy/memmove/memset/memcmp itself (struct copies,
- * zero initialisers), so they exist under those names.
+ * clang may emit calls to memcpy/memmove/memset/memcmp itself (struct
+ * copies, zero initialisers), so they exist under those names.
  *
  * clang treats those four as builtins even with -ffreestanding and expands
  * calls with a constant size inline, with 64-bit loads and stores (which the
@@ -56,6 +47,17 @@ char *strcat(char *dst, const char *src);
 char *strchr(const char *s, int c);
 char *strrchr(const char *s, int c);
 char *strstr(const char *haystack, const char *needle);
+char *strncat(char *dst, const char *src, size_t n);
+size_t strnlen(const char *s, size_t max);
+size_t strspn(const char *s, const char *accept);
+size_t strcspn(const char *s, const char *reject);
+char *strpbrk(const char *s, const char *accept);
+char *strtok(char *s, const char *delimiters);
+char *strtok_r(char *s, const char *delimiters, char **state);
+char *strdup(const char *s);
+char *strndup(const char *s, size_t n);
+int strcoll(const char *a, const char *b);
+char *strerror(int errnum);
 
 #ifdef __cplusplus
 }
