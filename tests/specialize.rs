@@ -95,7 +95,10 @@ fn opcodes_a_program_never_uses_leave_the_graph() {
             removed += 1;
         }
     }
-    assert!(removed > 10, "trap_div0 leaves only {removed} opcodes unused");
+    assert!(
+        removed > 10,
+        "trap_div0 leaves only {removed} opcodes unused"
+    );
 }
 
 #[test]
