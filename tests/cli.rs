@@ -392,7 +392,7 @@ fn verify_proves_a_built_model_and_its_certificates_check() {
             .unwrap_or(0)
     };
     assert_eq!(count("opcode"), 35);
-    assert_eq!(count("lowering"), 18);
+    assert_eq!(count("lowering"), 32);
     assert!(
         count("neuron") > 100 && count("head") > 50,
         "{}",

@@ -43,7 +43,8 @@ pub struct VerifyArgs {
     /// Prove only this opcode (e.g. ADD; repeatable; `all` for every one).
     #[arg(long, value_name = "OP")]
     opcode: Vec<String>,
-    /// Prove only this lowered operator (e.g. MUL; repeatable; `all`).
+    /// Prove only this lowered operator (e.g. MUL, DIV_U64 for i64.div_u,
+    /// MUL_WIDE_U; repeatable; `all`).
     #[arg(long, value_name = "OP")]
     lowering: Vec<String>,
     /// Write every proof as a certificate into this directory (replaced

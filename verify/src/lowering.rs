@@ -1,6 +1,8 @@
 //! Lowering proofs: each lowered operator's routine (native-opcode code,
-//! [`Routine`]) equals the WebAssembly i32 operator it replaces, for every
-//! pair of 32-bit operands, traps included.
+//! [`Routine`]) equals the WebAssembly operator it replaces, for all
+//! operands, traps included: the i32 operators over 32-bit operands, the
+//! i64 ones over 64-bit operands given as pairs of words (see "i64
+//! routines" below).
 //!
 //! # Method
 //!
@@ -17,7 +19,7 @@
 //! (an unreachable side is dropped, its negation kept in the path condition),
 //! so a loop over a symbolic count (a shift by `b mod 32`, the leading zeros
 //! of an operand) unrolls exactly as far as it can run. Every routine loop
-//! runs at most 32 times; a path longer than [`STEP_LIMIT`] steps is an
+//! runs at most 64 times; a path longer than [`STEP_LIMIT`] steps is an
 //! [`LoweringError::StepLimit`].
 //!
 //! A `CALL` to another lowered routine is replaced by that routine's
@@ -84,6 +86,58 @@
 //! magnitudes), and its proof splits on the operands' signs (the routine's
 //! `SELECT`s that compute the magnitudes fork instead of becoming `ite`s),
 //! so each path's unsigned division is literally one of the definition's.
+//!
+//! # i64 routines
+//!
+//! An i64 operand is two words on the stack, low then high (`a.lo`,
+//! `a.hi`); the result is two words. The specification is WebAssembly's
+//! i64 operator on the 64-bit vectors `concat(a.hi, a.lo)`, … (shift counts
+//! `b & 63`, division traps on `b = 0` and `INT64_MIN / −1`, bit counts
+//! zero-extended), and the claim compares each returned word with the
+//! matching word of the result. `MulWide` (`MUL_WIDE_U`) is `zext(a) ·
+//! zext(b)` over 64 bits. Callees are replaced by their specifications as
+//! above, wide ones included (`DIV_S64` calls `DIV_U64`, `ROTL64` calls
+//! `SHL64` and `SHR_U64`, `MUL64` calls `MUL_WIDE_U` and `MUL`). Terms of
+//! 64 bits are built like the 32-bit ones, with `concat` and the two
+//! `extract`s of a word between the widths (`lowering/wide.rs`).
+//!
+//! The loops of `MulWide` and of 64-bit unsigned division branch around
+//! their conditional add (subtract) instead of using `SELECT`: inside the
+//! loop body a forward branch is *merged* (`Machine::merge`): the
+//! fall-through side runs to the target and every value becomes `ite(c,
+//! taken, fallen through)`, so an iteration is one path and the step
+//! lemmas have the shape above. Their invariants: `S = Y << (32 − n) ∧ (hi,
+//! lo) = X·(Y >> n)` for `MulWide` (`Y` the multiplier operand, `S` its
+//! shifted copy; the entry is `Inv_32` itself), and `B ≠ 0 ∧ D = A << (64 −
+//! n) ∧ q = (A >> n) / B ∧ r = (A >> n) mod B` over 64 bits for division
+//! (`D` the shifted dividend; the entries `base64`, and `base32` for a
+//! dividend below 2³², which starts at counter 32).
+//!
+//! Their step lemmas are split like MUL's: `MUL_WIDE_U.stepNN` is the
+//! multiplication-free part and `MUL_WIDE_U.ring` the identity modulo 2⁶⁴;
+//! for division, `DIV_U64.body` states what one iteration computes from any
+//! head state over 64 bits (checked against the code once), `stepNN` what
+//! the counter changes (shifts of `A`), and `euclid`, `ring` and `unique`
+//! (QF_NIA) the integer facts that make these a restoring-division step
+//! (see `wide::DIV64_RINGS` for the argument). Stated over bit-vectors, a
+//! 64-bit division step lemma takes cvc5 seconds each, and a file of 64 of
+//! them minutes.
+//!
+//! Facts across widths are lemmas over the integers too, each stated over
+//! the operands (its own instance in the main claim): `MUL64.words` (the
+//! 64-bit product from `MulWide`'s and the two cross products) and
+//! `DIV_U64.narrow` (operands below 2³²: the routine's `i32.div_u` path).
+//! `MUL_WIDE_U.zero` (a product by zero) is a bit-vector lemma. For these
+//! routines every product, quotient and remainder of the main claim becomes
+//! a free variable, the spec's own too; `DIV_S64` and `REM_S64` add the
+//! congruences "equal operands give equal quotients" between them
+//! (Ackermann's reduction), which relate the magnitudes the routine divides
+//! to the definition's `bvneg`s without a divider.
+//!
+//! The shifts reduce their count modulo 64 by 26 conditional subtractions;
+//! `modJJ` lemmas (`x = k & (2^(j+1) − 1) ⇒ ite(x <u 2^j, x, x − 2^j) = k &
+//! (2^j − 1)`), instantiated at each link of the chain, let cvc5 see that
+//! the chain computes `k & 63`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -95,6 +149,8 @@ use z3::ast::{BV, Bool, Dynamic};
 
 use crate::obligation::{Kind, Obligation, Smt};
 
+mod wide;
+
 /// Most instructions one path may execute before the prover gives up on it
 /// (every routine path runs a few hundred).
 pub const STEP_LIMIT: u64 = 20_000;
@@ -105,14 +161,6 @@ pub const PATH_LIMIT: usize = 4_096;
 /// Why an obligation could not be stated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LoweringError {
-    /// A routine over i64 operands: this prover models 32-bit operands.
-    #[error("{name}: {routine} has no 32-bit specification in the lowering prover")]
-    NoSpecification {
-        /// The obligation.
-        name: String,
-        /// The routine's operator.
-        routine: &'static str,
-    },
     /// The code uses an instruction the prover does not model (memory,
     /// globals, output: no routine needs them).
     #[error("{name}: instruction {pc} ({instr}) is not supported by the lowering prover")]
@@ -221,12 +269,19 @@ impl Spec {
     }
 }
 
-/// The obligation name of a routine: `MUL`, `DIV_U`, `EXTEND8_S`, …
+/// The obligation name of a routine: its wasm operator without the type,
+/// upper case, with `64` appended for an i64 operator: `MUL`, `DIV_U`,
+/// `EXTEND8_S`, `MUL64`, `DIV_U64`, `POPCNT64`, `MUL_WIDE_U` (the
+/// u32 × u32 → u64 product).
 pub fn routine_name(r: Routine) -> String {
-    r.wasm_name()
-        .strip_prefix("i32.")
-        .unwrap_or(r.wasm_name())
-        .to_ascii_uppercase()
+    let name = r.wasm_name();
+    match name.strip_prefix("i64.") {
+        Some(op) => format!("{}64", op.to_ascii_uppercase()),
+        None => name
+            .strip_prefix("i32.")
+            .unwrap_or(name)
+            .to_ascii_uppercase(),
+    }
 }
 
 /// A routine's code as the lowering lays it out: the routine at pc 0, then
@@ -285,9 +340,12 @@ pub fn obligations(routine: Routine) -> Result<Vec<Obligation>, LoweringError> {
 }
 
 /// One self-contained obligation for `routine`: the main claim with its
-/// step lemmas conjoined (no assumption left to other scripts of this
-/// routine). Equivalent to [`obligations`] but slower to decide for MUL,
-/// DIV_U and REM_U (one solver run over all lemmas at once).
+/// lemmas conjoined, each as the bit-vector formula the main claim assumes
+/// (no assumption left to other scripts of this routine). Equivalent to
+/// [`obligations`] but slower to decide for MUL, DIV_U and REM_U (one
+/// solver run over all lemmas at once), and out of a bit-blasting solver's
+/// reach for the i64 routines whose lemmas [`obligations`] states over the
+/// integers (multiplier and divider equivalences).
 pub fn obligation(routine: Routine) -> Result<Obligation, LoweringError> {
     let code = routine_code(routine)?;
     let name = routine_name(routine);
@@ -295,19 +353,20 @@ pub fn obligation(routine: Routine) -> Result<Obligation, LoweringError> {
     Ok(proof.combined(&name))
 }
 
-/// Every obligation of every routine, in [`Routine::ALL`] order.
+/// Every obligation of every routine, the i32 ones ([`Routine::ALL`]) then
+/// the i64 ones ([`Routine::WIDE`]), in that order.
 pub fn all_obligations() -> Result<Vec<Obligation>, LoweringError> {
     let mut out = Vec::new();
-    for r in Routine::ALL {
+    for r in Routine::ALL.into_iter().chain(Routine::WIDE) {
         out.extend(obligations(r)?);
     }
     Ok(out)
 }
 
 /// The obligations stating that `code` computes `spec`: the main claim,
-/// named `name`, first, then the step lemmas (`name.stepNN`). Step lemmas
-/// apply when the spec is MUL, DIV_U or REM_U and the code has a counted
-/// loop (see the module documentation).
+/// named `name`, first, then the lemmas (`name.stepNN`, …). Step lemmas
+/// apply when the spec is MUL, DIV_U, REM_U, `MulWide`, DIV_U64 or REM_U64
+/// and the code has a counted loop (see the module documentation).
 pub fn obligations_for_code(
     name: &str,
     code: &RoutineCode,
@@ -358,6 +417,29 @@ impl BvOp {
         }
     }
 
+    /// SMT-LIB semantics on 64-bit constants (division by zero included).
+    fn eval64(self, x: u64, y: u64) -> u64 {
+        match self {
+            BvOp::Add => x.wrapping_add(y),
+            BvOp::Sub => x.wrapping_sub(y),
+            BvOp::Mul => x.wrapping_mul(y),
+            BvOp::Udiv => x.checked_div(y).unwrap_or(u64::MAX),
+            BvOp::Urem => x.checked_rem(y).unwrap_or(x),
+            BvOp::And => x & y,
+            BvOp::Or => x | y,
+            BvOp::Xor => x ^ y,
+            BvOp::Shl => u32::try_from(y)
+                .ok()
+                .and_then(|y| x.checked_shl(y))
+                .unwrap_or(0),
+            BvOp::Lshr => u32::try_from(y)
+                .ok()
+                .and_then(|y| x.checked_shr(y))
+                .unwrap_or(0),
+            BvOp::Ashr => ((x as i64) >> y.min(63)) as u64,
+        }
+    }
+
     /// SMT-LIB semantics on constants (division by zero included).
     fn eval(self, x: u32, y: u32) -> u32 {
         match self {
@@ -388,11 +470,19 @@ enum Node {
     // 32-bit vectors.
     Const(u32),
     Var(String),
+    /// The low `bits` bits, sign-extended.
+    SignExtend(u32, Id),
+    /// The high (`true`) or low word of a 64-bit vector.
+    Half(bool, Id),
+    // 64-bit vectors.
+    Const64(u64),
+    Var64(String),
+    /// `hi · 2³² + lo`: the 64-bit vector of two words.
+    Concat(Id, Id),
+    // Either width (the operands').
     Bin(BvOp, Id, Id),
     Neg(Id),
     Ite(Id, Id, Id),
-    /// The low `bits` bits, sign-extended.
-    SignExtend(u32, Id),
     // Booleans.
     True,
     False,
@@ -406,25 +496,22 @@ enum Node {
 }
 
 impl Node {
-    fn is_bool(&self) -> bool {
-        matches!(
-            self,
-            Node::True
-                | Node::False
-                | Node::Not(_)
-                | Node::All(_)
-                | Node::Any(_)
-                | Node::Implies(..)
-                | Node::Cmp(..)
-                | Node::Bit(..)
-        )
-    }
-
     fn children(&self) -> Vec<Id> {
         match self {
-            Node::Const(_) | Node::Var(_) | Node::True | Node::False => Vec::new(),
-            Node::Bin(_, x, y) | Node::Implies(x, y) | Node::Cmp(_, x, y) => vec![*x, *y],
-            Node::Neg(x) | Node::SignExtend(_, x) | Node::Not(x) | Node::Bit(_, x) => vec![*x],
+            Node::Const(_)
+            | Node::Var(_)
+            | Node::Const64(_)
+            | Node::Var64(_)
+            | Node::True
+            | Node::False => Vec::new(),
+            Node::Bin(_, x, y) | Node::Concat(x, y) | Node::Implies(x, y) | Node::Cmp(_, x, y) => {
+                vec![*x, *y]
+            }
+            Node::Neg(x)
+            | Node::SignExtend(_, x)
+            | Node::Half(_, x)
+            | Node::Not(x)
+            | Node::Bit(_, x) => vec![*x],
             Node::Ite(c, x, y) => vec![*c, *x, *y],
             Node::All(v) | Node::Any(v) => v.clone(),
         }
@@ -433,11 +520,13 @@ impl Node {
 
 /// The term store: every term built through its constructors, which fold
 /// constants and apply a few identities (`x + 0 = x`, `x + x = x << 1`,
-/// `0 − x = −x`, `ite(true, x, y) = x`, …), each exact in 32-bit
-/// arithmetic.
+/// `0 − x = −x`, `ite(true, x, y) = x`, the words of a concatenation, …),
+/// each exact in 32-bit (64-bit) arithmetic.
 #[derive(Default)]
 struct Terms {
     nodes: Vec<Node>,
+    /// Each node's width: 32, 64, or 0 for a Boolean.
+    widths: Vec<u8>,
     index: HashMap<Node, Id>,
 }
 
@@ -446,10 +535,109 @@ impl Terms {
         if let Some(&id) = self.index.get(&node) {
             return id;
         }
+        let width = match &node {
+            Node::Const(_) | Node::Var(_) | Node::SignExtend(..) | Node::Half(..) => 32,
+            Node::Const64(_) | Node::Var64(_) | Node::Concat(..) => 64,
+            Node::Bin(_, x, _) | Node::Neg(x) | Node::Ite(_, x, _) => self.widths[x.0 as usize],
+            _ => 0,
+        };
         let id = Id(self.nodes.len() as u32);
         self.nodes.push(node.clone());
+        self.widths.push(width);
         self.index.insert(node, id);
         id
+    }
+
+    /// A vector term's width (32 or 64); 0 for a Boolean.
+    fn width(&self, id: Id) -> u32 {
+        u32::from(self.widths[id.0 as usize])
+    }
+
+    fn value64(&self, id: Id) -> Option<u64> {
+        match self.node(id) {
+            Node::Const64(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    fn konst64(&mut self, v: u64) -> Id {
+        self.intern(Node::Const64(v))
+    }
+
+    fn var64(&mut self, name: &str) -> Id {
+        self.intern(Node::Var64(name.to_owned()))
+    }
+
+    /// The 64-bit vector `hi · 2³² + lo`.
+    fn concat(&mut self, hi: Id, lo: Id) -> Id {
+        if let (Some(h), Some(l)) = (self.value(hi), self.value(lo)) {
+            return self.konst64(u64::from(h) << 32 | u64::from(l));
+        }
+        if let (Node::Half(true, x), Node::Half(false, y)) = (self.node(hi), self.node(lo))
+            && x == y
+        {
+            return *x;
+        }
+        self.intern(Node::Concat(hi, lo))
+    }
+
+    /// The 64-bit zero extension of a word.
+    fn zext(&mut self, x: Id) -> Id {
+        let zero = self.konst(0);
+        self.concat(zero, x)
+    }
+
+    /// The high (`high`) or low word of a 64-bit vector.
+    fn half(&mut self, high: bool, x: Id) -> Id {
+        if let Some(v) = self.value64(x) {
+            return self.konst(if high { (v >> 32) as u32 } else { v as u32 });
+        }
+        if let Node::Concat(h, l) = *self.node(x) {
+            return if high { h } else { l };
+        }
+        self.intern(Node::Half(high, x))
+    }
+
+    /// The words of a 64-bit vector, low first.
+    fn words(&mut self, x: Id) -> Vec<Id> {
+        vec![self.half(false, x), self.half(true, x)]
+    }
+
+    fn bin64(&mut self, op: BvOp, x: Id, y: Id) -> Id {
+        let (vx, vy) = (self.value64(x), self.value64(y));
+        if let (Some(a), Some(b)) = (vx, vy) {
+            return self.konst64(op.eval64(a, b));
+        }
+        match op {
+            BvOp::Add if vx == Some(0) => return y,
+            BvOp::Add | BvOp::Sub | BvOp::Or | BvOp::Xor if vy == Some(0) => return x,
+            BvOp::Or | BvOp::Xor if vx == Some(0) => return y,
+            BvOp::Sub if x == y => return self.konst64(0),
+            BvOp::Sub if vx == Some(0) => return self.neg(y),
+            BvOp::Mul | BvOp::And if vx == Some(0) || vy == Some(0) => return self.konst64(0),
+            BvOp::Mul if vx == Some(1) => return y,
+            BvOp::Mul if vy == Some(1) => return x,
+            BvOp::Shl | BvOp::Lshr if vy.is_some_and(|k| k >= 64) || vx == Some(0) => {
+                return self.konst64(0);
+            }
+            BvOp::Shl | BvOp::Lshr | BvOp::Ashr if vy == Some(0) => return x,
+            // Shifts by a word move words.
+            BvOp::Shl if vy == Some(32) => {
+                let (lo, zero) = (self.half(false, x), self.konst(0));
+                return self.concat(lo, zero);
+            }
+            BvOp::Lshr if vy == Some(32) => {
+                let (hi, zero) = (self.half(true, x), self.konst(0));
+                return self.concat(zero, hi);
+            }
+            _ => {}
+        }
+        let (x, y) = if matches!(op, BvOp::Mul | BvOp::And | BvOp::Or | BvOp::Xor) && y < x {
+            (y, x)
+        } else {
+            (x, y)
+        };
+        self.intern(Node::Bin(op, x, y))
     }
 
     fn node(&self, id: Id) -> &Node {
@@ -484,6 +672,9 @@ impl Terms {
     }
 
     fn bin(&mut self, op: BvOp, x: Id, y: Id) -> Id {
+        if self.width(x) == 64 {
+            return self.bin64(op, x, y);
+        }
         let (vx, vy) = (self.value(x), self.value(y));
         if let (Some(a), Some(b)) = (vx, vy) {
             return self.konst(op.eval(a, b));
@@ -527,6 +718,9 @@ impl Terms {
     fn neg(&mut self, x: Id) -> Id {
         if let Some(v) = self.value(x) {
             return self.konst(v.wrapping_neg());
+        }
+        if let Some(v) = self.value64(x) {
+            return self.konst64(v.wrapping_neg());
         }
         if let Node::Neg(y) = *self.node(x) {
             return y;
@@ -611,6 +805,9 @@ impl Terms {
     }
 
     fn cmp(&mut self, op: CmpOp, x: Id, y: Id) -> Id {
+        if self.width(x) == 64 {
+            return self.cmp64(op, x, y);
+        }
         if let (Some(a), Some(b)) = (self.value(x), self.value(y)) {
             let r = match op {
                 CmpOp::Eq => a == b,
@@ -650,17 +847,77 @@ impl Terms {
         self.intern(Node::Cmp(op, x, y))
     }
 
+    fn cmp64(&mut self, op: CmpOp, x: Id, y: Id) -> Id {
+        if let (Some(a), Some(b)) = (self.value64(x), self.value64(y)) {
+            let r = match op {
+                CmpOp::Eq => a == b,
+                CmpOp::Ult => a < b,
+                CmpOp::Slt => (a as i64) < (b as i64),
+            };
+            return self.boolean(r);
+        }
+        if x == y {
+            return self.boolean(op == CmpOp::Eq);
+        }
+        if op == CmpOp::Ult && self.value64(y) == Some(0) {
+            return self.boolean(false);
+        }
+        if op == CmpOp::Slt && self.value64(y) == Some(0) {
+            return self.bit(63, x);
+        }
+        let (x, y) = if op == CmpOp::Eq && self.value64(x).is_some() {
+            (y, x)
+        } else {
+            (x, y)
+        };
+        self.intern(Node::Cmp(op, x, y))
+    }
+
     fn eq(&mut self, x: Id, y: Id) -> Id {
         self.cmp(CmpOp::Eq, x, y)
+    }
+
+    /// `p ⇔ q`.
+    fn iff(&mut self, p: Id, q: Id) -> Id {
+        let pq = self.implies(p, q);
+        let qp = self.implies(q, p);
+        self.all(&[pq, qp])
     }
 
     fn bit(&mut self, i: u32, x: Id) -> Id {
         if let Some(v) = self.value(x) {
             return self.boolean(v >> i & 1 == 1);
         }
+        if let Some(v) = self.value64(x) {
+            return self.boolean(v >> i & 1 == 1);
+        }
+        // The bits of a concatenation are its words' bits, and a word's
+        // bits are its vector's.
+        match *self.node(x) {
+            Node::Concat(h, l) => {
+                return if i >= 32 {
+                    self.bit(i - 32, h)
+                } else {
+                    self.bit(i, l)
+                };
+            }
+            Node::Half(high, y) => return self.bit(if high { i + 32 } else { i }, y),
+            Node::Bin(BvOp::Lshr, y, k) if self.width(x) == 64 => {
+                if let Some(k) = self.value64(k) {
+                    return if u64::from(i) + k < 64 {
+                        self.bit(i + k as u32, y)
+                    } else {
+                        self.boolean(false)
+                    };
+                }
+            }
+            _ => {}
+        }
         // Bit `i` of `y << k` is bit `i − k` of `y` (0 below `k`).
         if let Node::Bin(BvOp::Shl, y, k) = *self.node(x)
-            && let Some(k) = self.value(k)
+            && let Some(k) = self
+                .value(k)
+                .or_else(|| self.value64(k).and_then(|k| u32::try_from(k).ok()))
         {
             return if i >= k {
                 self.bit(i - k, y)
@@ -714,7 +971,14 @@ impl Terms {
                     let node = self.node(id).clone();
                     let c = |x: Id| new.get(&x).copied().unwrap_or(x);
                     match node {
-                        Node::Const(_) | Node::Var(_) | Node::True | Node::False => id,
+                        Node::Const(_)
+                        | Node::Var(_)
+                        | Node::Const64(_)
+                        | Node::Var64(_)
+                        | Node::True
+                        | Node::False => id,
+                        Node::Concat(h, l) => self.concat(c(h), c(l)),
+                        Node::Half(high, x) => self.half(high, c(x)),
                         Node::Bin(op, x, y) => self.bin(op, c(x), c(y)),
                         Node::Neg(x) => self.neg(c(x)),
                         Node::Ite(k, x, y) => self.ite(c(k), c(x), c(y)),
@@ -748,12 +1012,48 @@ impl Terms {
 
     /// A term written out in full (for comments; small terms only).
     fn sexp(&self, id: Id) -> String {
+        let n = |x: &Id| self.sexp(*x);
         match self.node(id) {
             Node::Const(v) => format!("#x{v:08x}"),
-            Node::Var(v) => v.clone(),
-            Node::Bin(op, x, y) => format!("({} {} {})", op.smt(), self.sexp(*x), self.sexp(*y)),
-            Node::Neg(x) => format!("(bvneg {})", self.sexp(*x)),
-            other => format!("{other:?}"),
+            Node::Const64(v) => format!("#x{v:016x}"),
+            Node::Var(v) | Node::Var64(v) => v.clone(),
+            Node::True => "true".to_owned(),
+            Node::False => "false".to_owned(),
+            Node::Concat(h, l) => format!("(concat {} {})", n(h), n(l)),
+            Node::Half(high, x) => format!(
+                "((_ extract {}) {})",
+                if *high { "63 32" } else { "31 0" },
+                n(x)
+            ),
+            Node::Bin(op, x, y) => format!("({} {} {})", op.smt(), n(x), n(y)),
+            Node::Neg(x) => format!("(bvneg {})", n(x)),
+            Node::Ite(c, x, y) => format!("(ite {} {} {})", n(c), n(x), n(y)),
+            Node::SignExtend(b, x) => format!(
+                "((_ sign_extend {}) ((_ extract {} 0) {}))",
+                32 - b,
+                b - 1,
+                n(x)
+            ),
+            Node::Not(x) => format!("(not {})", n(x)),
+            Node::All(v) | Node::Any(v) => {
+                let op = if matches!(self.node(id), Node::All(_)) {
+                    "and"
+                } else {
+                    "or"
+                };
+                let args: Vec<String> = v.iter().map(n).collect();
+                format!("({op} {})", args.join(" "))
+            }
+            Node::Implies(p, q) => format!("(=> {} {})", n(p), n(q)),
+            Node::Cmp(op, x, y) => {
+                let op = match op {
+                    CmpOp::Eq => "=",
+                    CmpOp::Ult => "bvult",
+                    CmpOp::Slt => "bvslt",
+                };
+                format!("({op} {} {})", n(x), n(y))
+            }
+            Node::Bit(i, x) => format!("(= ((_ extract {i} {i}) {}) #b1)", n(x)),
         }
     }
 
@@ -763,15 +1063,16 @@ impl Terms {
     fn script(&self, comment: &str, claim: Id) -> String {
         let order = self.reachable(&[claim]);
         let mut names: HashMap<Id, String> = HashMap::new();
-        let mut vars = BTreeSet::new();
+        let mut vars = BTreeMap::new();
         let mut defs = String::new();
         let mut next = 0usize;
         for &id in &order {
             let node = self.node(id);
             let name = match node {
                 Node::Const(v) => format!("#x{v:08x}"),
-                Node::Var(v) => {
-                    vars.insert(v.clone());
+                Node::Const64(v) => format!("#x{v:016x}"),
+                Node::Var(v) | Node::Var64(v) => {
+                    vars.insert(v.clone(), self.width(id));
                     v.clone()
                 }
                 Node::True => "true".to_owned(),
@@ -781,6 +1082,12 @@ impl Terms {
                     let body = match node {
                         Node::Bin(op, x, y) => format!("({} {} {})", op.smt(), n(x), n(y)),
                         Node::Neg(x) => format!("(bvneg {})", n(x)),
+                        Node::Concat(h, l) => format!("(concat {} {})", n(h), n(l)),
+                        Node::Half(high, x) => format!(
+                            "((_ extract {}) {})",
+                            if *high { "63 32" } else { "31 0" },
+                            n(x)
+                        ),
                         Node::Ite(c, x, y) => format!("(ite {} {} {})", n(c), n(x), n(y)),
                         Node::SignExtend(b, x) => format!(
                             "((_ sign_extend {}) ((_ extract {} 0) {}))",
@@ -808,12 +1115,17 @@ impl Terms {
                             format!("({op} {} {})", n(x), n(y))
                         }
                         Node::Bit(i, x) => format!("(= ((_ extract {i} {i}) {}) #b1)", n(x)),
-                        Node::Const(_) | Node::Var(_) | Node::True | Node::False => String::new(),
+                        Node::Const(_)
+                        | Node::Var(_)
+                        | Node::Const64(_)
+                        | Node::Var64(_)
+                        | Node::True
+                        | Node::False => String::new(),
                     };
-                    let sort = if node.is_bool() {
-                        "Bool"
-                    } else {
-                        "(_ BitVec 32)"
+                    let sort = match self.width(id) {
+                        0 => "Bool",
+                        64 => "(_ BitVec 64)",
+                        _ => "(_ BitVec 32)",
                     };
                     let name = format!("t{next}");
                     next += 1;
@@ -827,8 +1139,8 @@ impl Terms {
         for line in comment.lines() {
             let _ = writeln!(s, "; {line}");
         }
-        for v in &vars {
-            let _ = writeln!(s, "(declare-const {v} (_ BitVec 32))");
+        for (v, width) in &vars {
+            let _ = writeln!(s, "(declare-const {v} (_ BitVec {width}))");
         }
         s.push_str(&defs);
         let _ = writeln!(
@@ -879,6 +1191,20 @@ impl Oracle {
             let d: Option<Dynamic> = match terms.node(id) {
                 Node::Const(v) => Some(BV::from_u64(u64::from(*v), 32).into()),
                 Node::Var(v) => Some(BV::new_const(v.as_str(), 32).into()),
+                Node::Const64(v) => Some(BV::from_u64(*v, 64).into()),
+                Node::Var64(v) => Some(BV::new_const(v.as_str(), 64).into()),
+                Node::Concat(h, l) => match (bv(m, h), bv(m, l)) {
+                    (Some(h), Some(l)) => Some(h.concat(&l).into()),
+                    _ => None,
+                },
+                Node::Half(high, x) => bv(m, x).map(|x| {
+                    if *high {
+                        x.extract(63, 32)
+                    } else {
+                        x.extract(31, 0)
+                    }
+                    .into()
+                }),
                 Node::True => Some(Bool::from_bool(true).into()),
                 Node::False => Some(Bool::from_bool(false).into()),
                 Node::Bin(op, x, y) => match (bv(m, x), bv(m, y)) {
@@ -967,18 +1293,24 @@ impl Oracle {
 // ---------------------------------------------------------------------------
 
 /// What wasm does on some operands: trap with a code when a condition
-/// holds (conditions disjoint), else produce `value`.
+/// holds (conditions disjoint), else produce `value`: the result's words,
+/// low first (one for an i32 result, two for an i64).
 struct Expected {
     traps: Vec<(Id, u32)>,
-    value: Id,
+    value: Vec<Id>,
 }
 
 const INT_MIN: u32 = 0x8000_0000;
 
 /// The SMT-LIB definition of `bvsdiv` (`rem = false`) or `bvsrem`: four
 /// cases on the operands' signs, each an unsigned operation on magnitudes.
+/// For either width.
 fn signed_division(t: &mut Terms, a: Id, b: Id, rem: bool) -> Id {
-    let zero = t.konst(0);
+    let zero = if t.width(a) == 64 {
+        t.konst64(0)
+    } else {
+        t.konst(0)
+    };
     let na = t.cmp(CmpOp::Slt, a, zero);
     let nb = t.cmp(CmpOp::Slt, b, zero);
     let (pa, pb) = (t.not(na), t.not(nb));
@@ -999,36 +1331,33 @@ fn signed_division(t: &mut Terms, a: Id, b: Id, rem: bool) -> Id {
     t.ite(c_pp, pp, inner)
 }
 
-/// wasm's result of `op` on `a`, `b` (`b` ignored by unary operators);
-/// `None` for the i64 routines, whose operands are four words (not
-/// modelled by this prover yet).
-fn expected(t: &mut Terms, op: Routine, a: Id, b: Id) -> Option<Expected> {
+/// wasm's result of `op` on the operand words `args` (each i32 operand one
+/// word, each i64 operand its low word then its high word), as the routine
+/// finds them on the stack.
+fn expected(t: &mut Terms, op: Routine, args: &[Id]) -> Expected {
     if op.is_wide() {
-        return None;
+        return wide::expected(t, op, args);
     }
-    Some(expected_i32(t, op, a, b))
+    let a = args[0];
+    let b = args.get(1).copied().unwrap_or(a);
+    let e = expected_i32(t, op, a, b);
+    Expected {
+        traps: e.0,
+        value: vec![e.1],
+    }
 }
 
-fn expected_i32(t: &mut Terms, op: Routine, a: Id, b: Id) -> Expected {
+fn expected_i32(t: &mut Terms, op: Routine, a: Id, b: Id) -> (Vec<(Id, u32)>, Id) {
     let zero = t.konst(0);
     let b_zero = t.eq(b, zero);
     let divide_by_zero = vec![(b_zero, trap_code::DIVIDE_BY_ZERO)];
     let thirty_one = t.konst(31);
     let k = t.bin(BvOp::And, b, thirty_one);
-    let plain = |value| Expected {
-        traps: Vec::new(),
-        value,
-    };
+    let plain = |value| (Vec::new(), value);
     match op {
         Routine::Mul => plain(t.bin(BvOp::Mul, a, b)),
-        Routine::DivU => Expected {
-            traps: divide_by_zero,
-            value: t.bin(BvOp::Udiv, a, b),
-        },
-        Routine::RemU => Expected {
-            traps: divide_by_zero,
-            value: t.bin(BvOp::Urem, a, b),
-        },
+        Routine::DivU => (divide_by_zero, t.bin(BvOp::Udiv, a, b)),
+        Routine::RemU => (divide_by_zero, t.bin(BvOp::Urem, a, b)),
         Routine::DivS => {
             let (min, minus_one) = (t.konst(INT_MIN), t.konst(u32::MAX));
             let a_min = t.eq(a, min);
@@ -1036,15 +1365,9 @@ fn expected_i32(t: &mut Terms, op: Routine, a: Id, b: Id) -> Expected {
             let overflow = t.all(&[a_min, b_m1]);
             let mut traps = divide_by_zero;
             traps.push((overflow, trap_code::OVERFLOW));
-            Expected {
-                traps,
-                value: signed_division(t, a, b, false),
-            }
+            (traps, signed_division(t, a, b, false))
         }
-        Routine::RemS => Expected {
-            traps: divide_by_zero,
-            value: signed_division(t, a, b, true),
-        },
+        Routine::RemS => (divide_by_zero, signed_division(t, a, b, true)),
         Routine::And => plain(t.bin(BvOp::And, a, b)),
         Routine::Or => plain(t.bin(BvOp::Or, a, b)),
         Routine::Xor => plain(t.bin(BvOp::Xor, a, b)),
@@ -1128,6 +1451,15 @@ enum LoopKind {
     /// 2 = `q`, 3 = `r`, 4 = `n`, 5 = carry `c`; `A` is the first operand.
     /// `Inv_n: q = (A >> n) / B ∧ r = (A >> n) mod B`.
     Div,
+    /// `MulWide` (see [`wide`]): locals 0 = `X`, 1 = `S` (the multiplier
+    /// `Y`, an operand, shifted left `32 − n`), 2, 3 = the product's words,
+    /// 4 = `n`. `Inv_n: S = Y << (32 − n) ∧ (hi, lo) = X · (Y >> n)`.
+    MulWide,
+    /// 64-bit unsigned division (see [`wide`]): locals 0, 1 = `D` (the
+    /// dividend `A`, the operand, shifted left `64 − n`), 2, 3 = `B`, 4, 5 =
+    /// `q`, 6, 7 = `r`, 8 = `n`, 9 = carry. `Inv_n: B ≠ 0 ∧ D = A << (64 −
+    /// n) ∧ q = (A >> n) / B ∧ r = (A >> n) mod B`, over 64 bits.
+    Div64,
 }
 
 impl LoopKind {
@@ -1135,8 +1467,25 @@ impl LoopKind {
         match op {
             Routine::Mul => Some(LoopKind::Mul),
             Routine::DivU | Routine::RemU => Some(LoopKind::Div),
+            Routine::MulWide => Some(LoopKind::MulWide),
+            Routine::DivU64 | Routine::RemU64 => Some(LoopKind::Div64),
             _ => None,
         }
+    }
+
+    /// The counter's largest value (its value at the loop's entry).
+    fn max_counter(self) -> u32 {
+        match self {
+            LoopKind::Div64 => 64,
+            _ => 32,
+        }
+    }
+
+    /// Whether forward branches inside the loop body are merged into
+    /// `ite`s (the wide loops branch around their conditional add; MUL and
+    /// DIV_U use `SELECT`).
+    fn merges(self) -> bool {
+        matches!(self, LoopKind::MulWide | LoopKind::Div64)
     }
 
     /// Indices (into [`LoopKind::vars`]) of the accumulators.
@@ -1144,6 +1493,8 @@ impl LoopKind {
         match self {
             LoopKind::Mul => &[2],
             LoopKind::Div => &[2, 3],
+            LoopKind::MulWide => &[3, 4],
+            LoopKind::Div64 => &[6, 7, 8, 9],
         }
     }
 
@@ -1151,6 +1502,8 @@ impl LoopKind {
         match self {
             LoopKind::Mul => 3,
             LoopKind::Div => 4,
+            LoopKind::MulWide => 4,
+            LoopKind::Div64 => 8,
         }
     }
 
@@ -1158,6 +1511,10 @@ impl LoopKind {
         match self {
             LoopKind::Mul => &["X", "Y", "r"],
             LoopKind::Div => &["A", "B", "q", "r", "c"],
+            LoopKind::MulWide => &["X", "Y", "S", "lo", "hi"],
+            LoopKind::Div64 => &[
+                "A.lo", "A.hi", "D.lo", "D.hi", "B.lo", "B.hi", "q.lo", "q.hi", "r.lo", "r.hi", "c",
+            ],
         }
     }
 
@@ -1168,6 +1525,8 @@ impl LoopKind {
         let locals: Vec<Id> = match self {
             LoopKind::Mul => vec![v[0], shifted(t, v[1]), v[2], n, v[1]],
             LoopKind::Div => vec![shifted(t, v[0]), v[1], v[2], v[3], n, v[4]],
+            LoopKind::MulWide => vec![v[0], v[2], v[3], v[4], n],
+            LoopKind::Div64 => vec![v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], n, v[10]],
         };
         (0u32..)
             .zip(locals)
@@ -1179,14 +1538,15 @@ impl LoopKind {
     fn invariant(self, t: &mut Terms, n: u32, locals: &Locals, v: &[Id]) -> Id {
         let zero = t.konst(0);
         let l = |i: u32| locals.get(&(0, i)).copied().unwrap_or(zero);
-        let n = t.konst(n);
         match self {
             LoopKind::Mul => {
+                let n = t.konst(n);
                 let y = t.bin(BvOp::Lshr, l(4), n);
                 let p = t.bin(BvOp::Mul, l(0), y);
                 t.eq(l(2), p)
             }
             LoopKind::Div => {
+                let n = t.konst(n);
                 let x = t.bin(BvOp::Lshr, v[0], n);
                 let q = t.bin(BvOp::Udiv, x, l(1));
                 let r = t.bin(BvOp::Urem, x, l(1));
@@ -1194,6 +1554,8 @@ impl LoopKind {
                 let eq_r = t.eq(l(3), r);
                 t.all(&[eq_q, eq_r])
             }
+            LoopKind::MulWide => wide::mul_invariant(t, n, &l, v),
+            LoopKind::Div64 => wide::div_invariant(t, n, &l, v),
         }
     }
 
@@ -1204,6 +1566,8 @@ impl LoopKind {
         match self {
             LoopKind::Mul => zero(2),
             LoopKind::Div => zero(2) && zero(3),
+            LoopKind::MulWide => zero(2) && zero(3),
+            LoopKind::Div64 => (4..8).all(zero),
         }
     }
 
@@ -1219,6 +1583,10 @@ impl LoopKind {
         let zero = t.konst(0);
         let mut out = Vec::new();
         let (x, accumulators): (Id, Locals) = match self {
+            // The invariant at MulWide's entry (counter 32, zero product)
+            // is `Y = Y ∧ 0 = 0`.
+            LoopKind::MulWide => return out,
+            LoopKind::Div64 => return wide::div_entry_lemmas(t, v),
             LoopKind::Mul => (
                 v[1],
                 [((0, 0), v[0]), ((0, 2), zero), ((0, 4), v[1])].into(),
@@ -1233,9 +1601,9 @@ impl LoopKind {
             let b_nonzero = t.not(b_zero);
             let inv = self.invariant(t, 32, &accumulators, v);
             out.push(EntryLemma {
-                below: 33,
+                counters: 0..33,
                 lemma: Lemma {
-                    via: None,
+                    proof: LemmaProof::Formula,
                     suffix: "base".to_owned(),
                     what: "with a divisor B ≠ 0, q = 0 and r = 0 satisfy the invariant for \
                            counter 32"
@@ -1252,9 +1620,9 @@ impl LoopKind {
             let after = self.invariant(t, 31 - k, &accumulators, v);
             let pre = t.all(&[clear, before]);
             out.push(EntryLemma {
-                below: 32 - k,
+                counters: 0..32 - k,
                 lemma: Lemma {
-                    via: None,
+                    proof: LemmaProof::Formula,
                     suffix: format!("skip{k:02}"),
                     what: format!(
                         "a zero bit {} skipped with zero accumulators keeps the invariant \
@@ -1273,34 +1641,105 @@ impl LoopKind {
 
     /// The terms a head state of the main run gives the lemma's variables
     /// (a local never written is the free variable a read would give).
-    fn bind(self, t: &mut Terms, locals: &Locals, a: Id) -> Vec<Id> {
+    fn bind(self, t: &mut Terms, locals: &Locals, operands: &[Id]) -> Vec<Id> {
         let mut l = |i: u32| match locals.get(&(0, i)) {
             Some(&v) => v,
             None => t.var(&format!("stale.d0.l{i}")),
         };
         match self {
             LoopKind::Mul => vec![l(0), l(4), l(2)],
-            LoopKind::Div => vec![a, l(1), l(2), l(3), l(5)],
+            LoopKind::Div => vec![operands[0], l(1), l(2), l(3), l(5)],
+            LoopKind::MulWide => vec![l(0), operands[1], l(1), l(2), l(3)],
+            LoopKind::Div64 => vec![
+                operands[0],
+                operands[1],
+                l(0),
+                l(1),
+                l(2),
+                l(3),
+                l(4),
+                l(5),
+                l(6),
+                l(7),
+                l(9),
+            ],
+        }
+    }
+
+    /// The multiplication- (division-) free part of step lemma `n`, for the
+    /// kinds whose step lemmas are split (see [`Lemma::proof`]).
+    fn step_facts(self, t: &mut Terms, n: u32, after: &Locals, vars: &[Id]) -> Option<StepFacts> {
+        let via = |via| StepFacts { via, body: None };
+        match self {
+            LoopKind::Mul => Some(via(mul_step_facts(t, n, after, vars))),
+            LoopKind::Div => None,
+            LoopKind::MulWide => Some(via(wide::mul_step_facts(t, n, after, vars))),
+            LoopKind::Div64 => {
+                let body = wide::div_body_facts(t, after, vars);
+                let via = wide::div_step_facts(t, n, vars);
+                Some(StepFacts {
+                    via,
+                    body: Some(body),
+                })
+            }
+        }
+    }
+
+    /// The integer lemmas the split step lemmas follow from (with their
+    /// parts over bit-vectors): `(suffix, what, QF_NIA script)`.
+    fn rings(self) -> Vec<IntegerLemma> {
+        match self {
+            LoopKind::Mul => vec![IntegerLemma {
+                suffix: "ring",
+                what: "X·(2q + b) ≡ 2·(X·q mod 2³²) + b·X (mod 2³²), the identity each step \
+                       lemma's multiplication-free part needs",
+                script: MUL_RING,
+            }],
+            LoopKind::Div => Vec::new(),
+            LoopKind::MulWide => wide::MUL_WIDE_RINGS.to_vec(),
+            LoopKind::Div64 => wide::DIV64_RINGS.to_vec(),
         }
     }
 }
 
+/// The multiplication- (division-) free part of a step lemma.
+#[derive(Clone, Copy)]
+struct StepFacts {
+    /// What the step lemma's obligation states.
+    via: Id,
+    /// What one iteration of the loop body computes whatever the counter
+    /// (64-bit division): its own lemma, `via` then stating only what
+    /// the counter changes.
+    body: Option<Id>,
+}
+
 /// An entry lemma and the loop entries it serves.
 struct EntryLemma {
-    /// It is needed by an entry whose counter is below this.
-    below: u32,
+    /// The counter values at loop entries that need it.
+    counters: std::ops::Range<u32>,
     lemma: Lemma,
 }
 
 impl EntryLemma {
-    fn applies_before(&self, n: u32) -> bool {
-        n < self.below
+    fn applies_at(&self, n: u32) -> bool {
+        self.counters.contains(&n)
     }
 }
 
-/// The head of the routine's counted loop: the target of the last backward
-/// `BR_IF` before the first callee.
-fn loop_head(code: &RoutineCode) -> Option<u32> {
+/// A lemma over the integers (QF_NIA), stated once per routine.
+#[derive(Clone, Copy)]
+struct IntegerLemma {
+    /// Name suffix: `ring`, `euclid`, …
+    suffix: &'static str,
+    /// What it says, for the script's comment.
+    what: &'static str,
+    /// The script.
+    script: &'static str,
+}
+
+/// The head of the routine's counted loop, the target of the last backward
+/// `BR_IF` before the first callee, and that `BR_IF`'s pc.
+fn loop_head(code: &RoutineCode) -> Option<(u32, u32)> {
     let end = code
         .callees
         .iter()
@@ -1312,7 +1751,7 @@ fn loop_head(code: &RoutineCode) -> Option<u32> {
         .iter()
         .enumerate()
         .filter(|(pc, i)| i.op == Opcode::BrIf && (i.imm as usize) < *pc)
-        .map(|(_, i)| i.imm)
+        .map(|(pc, i)| (i.imm, pc as u32))
         .next_back()
 }
 
@@ -1361,8 +1800,13 @@ struct Leaf {
 /// How a run treats the loop head.
 #[derive(Clone, Copy)]
 enum Mode {
-    /// The main run: record each head state (for lemma instances).
-    Main { head: Option<u32>, counter: u32 },
+    /// The main run: record each head state (for lemma instances); the
+    /// counter (local `counter`) must be a constant in `1..=max` there.
+    Main {
+        head: Option<u32>,
+        counter: u32,
+        max: u32,
+    },
     /// A lemma run: stop when back at `head`; never fork.
     Lemma { head: u32 },
 }
@@ -1371,6 +1815,11 @@ struct Machine<'a> {
     name: &'a str,
     code: &'a RoutineCode,
     mode: Mode,
+    /// The loop body `(head, pc of its backward BR_IF)` whose forward
+    /// branches are merged rather than forked (see [`Machine::merge`]).
+    merge: Option<(u32, u32)>,
+    /// Where a merge's fall-through run stops.
+    stop: Option<u32>,
     /// Head states seen by the main run: (counter value, locals).
     visits: Vec<(u32, Locals)>,
 }
@@ -1523,10 +1972,11 @@ impl Machine<'_> {
                 Mode::Main {
                     head: Some(head),
                     counter,
+                    max,
                 } if depth == 0 && pc == head => {
                     let n = p.locals.get(&(0, counter)).and_then(|&v| t.value(v));
                     match n {
-                        Some(n) if (1..=32).contains(&n) => {
+                        Some(n) if (1..=max).contains(&n) => {
                             self.visits.push((n, p.locals.clone()));
                         }
                         _ => {
@@ -1534,13 +1984,16 @@ impl Machine<'_> {
                                 name: self.name.to_owned(),
                                 message: format!(
                                     "the counter (local {counter}) at the loop head (pc {head}) \
-                                     is not a constant in 1..=32"
+                                     is not a constant in 1..={max}"
                                 ),
                             });
                         }
                     }
                 }
                 _ => {}
+            }
+            if depth == 0 && self.stop == Some(pc) {
+                return Ok(());
             }
             let Some(&Instr { op, imm }) = self.code.instrs.get(pc as usize) else {
                 return Err(LoweringError::PcOutOfRange {
@@ -1584,17 +2037,7 @@ impl Machine<'_> {
                             args.push(self.pop(p)?);
                         }
                         args.reverse();
-                        let (a, b) = match args[..] {
-                            [a, b] => (a, b),
-                            [a] => (a, a),
-                            _ => return Err(self.underflow(pc)),
-                        };
-                        let Some(e) = expected(t, callee, a, b) else {
-                            return Err(LoweringError::NoSpecification {
-                                name: self.name.to_owned(),
-                                routine: callee.wasm_name(),
-                            });
-                        };
+                        let e = expected(t, callee, &args);
                         for (cond, code) in e.traps {
                             match self.split(t, oracle, p, cond, false)? {
                                 Split::Dead => return Ok(()),
@@ -1609,8 +2052,10 @@ impl Machine<'_> {
                                 }
                             }
                         }
-                        let value = t.subst_one(e.value, &p.rewrites);
-                        p.stack.push(value);
+                        for v in e.value {
+                            let v = t.subst_one(v, &p.rewrites);
+                            p.stack.push(v);
+                        }
                     } else {
                         if depth + 1 >= MAX_CALL_DEPTH {
                             return Err(LoweringError::CallDepth {
@@ -1626,6 +2071,21 @@ impl Machine<'_> {
                 Opcode::BrIf => {
                     let v = self.pop(p)?;
                     let c = t.truthy(v);
+                    let merged = match self.merge {
+                        Some((head, back)) => {
+                            depth == 0
+                                && head <= pc
+                                && pc < imm
+                                && imm <= back
+                                && t.truth(c).is_none()
+                        }
+                        None => false,
+                    };
+                    if merged {
+                        self.merge(t, oracle, p, c, next, imm)?;
+                        p.pc = imm;
+                        continue;
+                    }
                     match self.split(t, oracle, p, c, false)? {
                         Split::Dead => return Ok(()),
                         Split::Only(taken) => {
@@ -1768,11 +2228,65 @@ impl Machine<'_> {
         }
     }
 
-    fn underflow(&self, pc: u32) -> LoweringError {
-        LoweringError::StackUnderflow {
-            name: self.name.to_owned(),
-            pc,
+    /// If-conversion of a forward branch inside the loop body: runs the
+    /// fall-through side of `p` (from `next`) to the branch target, and
+    /// leaves in `p` the state at the target with every value
+    /// `ite(c, taken, fallen through)`. The branch is never decided (even
+    /// when the path condition decides it), so the main run and a step
+    /// lemma's run build the same terms from the same head state.
+    fn merge(
+        &mut self,
+        t: &mut Terms,
+        oracle: &mut Oracle,
+        p: &mut Path,
+        c: Id,
+        next: u32,
+        target: u32,
+    ) -> Result<(), LoweringError> {
+        let pc = p.pc;
+        let mut fall = p.clone();
+        fall.pc = next;
+        let (mut work, mut leaves) = (Vec::new(), Vec::new());
+        let saved = self.stop.replace(target);
+        let run = self.run_path(t, oracle, &mut fall, &mut work, &mut leaves);
+        self.stop = saved;
+        run?;
+        if fall.pc != target
+            || !work.is_empty()
+            || !leaves.is_empty()
+            || fall.conds.len() != p.conds.len()
+            || fall.returns != p.returns
+            || fall.stack.len() != p.stack.len()
+        {
+            return Err(LoweringError::Loop {
+                name: self.name.to_owned(),
+                message: format!(
+                    "the branch at pc {pc} does not rejoin its target {target} on one \
+                     straight path"
+                ),
+            });
         }
+        let stack: Vec<Id> = p
+            .stack
+            .iter()
+            .zip(&fall.stack)
+            .map(|(&x, &y)| t.ite(c, x, y))
+            .collect();
+        let keys: BTreeSet<(u32, u32)> =
+            p.locals.keys().chain(fall.locals.keys()).copied().collect();
+        let mut locals = Locals::new();
+        for key in keys {
+            let mut read = |l: &Locals| match l.get(&key) {
+                Some(&v) => v,
+                None => t.var(&format!("stale.d{}.l{}", key.0, key.1)),
+            };
+            let (x, y) = (read(&p.locals), read(&fall.locals));
+            locals.insert(key, t.ite(c, x, y));
+        }
+        p.stack = stack;
+        p.locals = locals;
+        p.steps = p.steps.max(fall.steps);
+        Ok(())
     }
 }
 
@@ -1788,10 +2302,24 @@ struct Lemma {
     /// What it says, for the script's comment.
     what: String,
     formula: Id,
-    /// For MUL's step lemmas: the multiplication-free part of `formula`
-    /// that its obligation states instead, `formula` following from it and
-    /// [`MUL_RING`] (see [`mul_step_facts`]).
-    via: Option<Id>,
+    /// What its obligation states.
+    proof: LemmaProof,
+}
+
+/// What a lemma's obligation states.
+enum LemmaProof {
+    /// The formula itself.
+    Formula,
+    /// For the step lemmas of MUL, `MulWide` and 64-bit division: the
+    /// multiplication- (division-) free part of the formula, which follows
+    /// from it and the loop's integer lemmas ([`LoopKind::rings`]; see
+    /// [`mul_step_facts`]).
+    Via(Id),
+    /// The formula's statement over the integers (QF_NIA), with SMT-LIB's
+    /// definitions of the bit-vector operations as operations on the
+    /// operands' unsigned values: a fact about multiplication or division
+    /// that a bit-blasting solver cannot decide (see [`wide`]).
+    Integer(&'static str),
 }
 
 /// The ring identity behind every MUL step lemma, over the integers with
@@ -1815,6 +2343,8 @@ struct Proof {
     what: String,
     /// The lemmas the main claim assumes instances of.
     lemmas: Vec<Lemma>,
+    /// The integer lemmas the [`LemmaProof::Via`] lemmas follow from.
+    rings: Vec<IntegerLemma>,
 }
 
 impl Proof {
@@ -1822,30 +2352,30 @@ impl Proof {
         obligation_of(name, self.terms.script(&self.what, self.main))
     }
 
-    /// The main obligation, then one per lemma (a MUL step lemma as its
-    /// multiplication-free part, and then [`MUL_RING`] once).
+    /// The main obligation, then one per lemma (a split step lemma as its
+    /// multiplication-free part), then the integer lemmas, if any lemma is
+    /// split.
     fn split(&self, name: &str) -> Vec<Obligation> {
         let mut out = vec![self.main_obligation(name)];
         for l in &self.lemmas {
-            let what = format!("{name}.{}: {}", l.suffix, l.what);
-            out.push(obligation_of(
-                &format!("{name}.{}", l.suffix),
-                self.terms.script(&what, l.via.unwrap_or(l.formula)),
-            ));
-        }
-        if self.lemmas.iter().any(|l| l.via.is_some()) {
-            out.push(Obligation {
-                kind: Kind::Lowering,
-                name: format!("{name}.ring"),
-                layer: None,
-                smt: Smt {
-                    logic: "QF_NIA",
-                    script: format!(
-                        "; {name}.ring: X·(2q + b) ≡ 2·(X·q mod 2³²) + b·X (mod 2³²), the \
-                         identity each step lemma's multiplication-free part needs\n{MUL_RING}"
-                    ),
-                },
+            let full = format!("{name}.{}", l.suffix);
+            let what = format!("{full}: {}", l.what);
+            out.push(match l.proof {
+                LemmaProof::Formula => obligation_of(&full, self.terms.script(&what, l.formula)),
+                LemmaProof::Via(via) => obligation_of(&full, self.terms.script(&what, via)),
+                LemmaProof::Integer(script) => integer_obligation(&full, &what, script),
             });
+        }
+        if self
+            .lemmas
+            .iter()
+            .any(|l| matches!(l.proof, LemmaProof::Via(_)))
+        {
+            for r in &self.rings {
+                let full = format!("{name}.{}", r.suffix);
+                let what = format!("{full}: {}", r.what);
+                out.push(integer_obligation(&full, &what, r.script));
+            }
         }
         out
     }
@@ -1860,6 +2390,24 @@ impl Proof {
         let claim = self.terms.all(&parts);
         let what = format!("{} (with its lemmas)", self.what);
         obligation_of(name, self.terms.script(&what, claim))
+    }
+}
+
+/// A QF_NIA obligation: the comment `what`, then `script`.
+fn integer_obligation(name: &str, what: &str, script: &str) -> Obligation {
+    let mut text = String::new();
+    for line in what.lines() {
+        let _ = writeln!(text, "; {line}");
+    }
+    text.push_str(script);
+    Obligation {
+        kind: Kind::Lowering,
+        name: name.to_owned(),
+        layer: None,
+        smt: Smt {
+            logic: "QF_NIA",
+            script: text,
+        },
     }
 }
 
@@ -1903,20 +2451,58 @@ fn prove(name: &str, code: &RoutineCode, spec: Spec) -> Result<Proof, LoweringEr
     })
 }
 
+/// The operand words' variable names: `a`, `b` for i32 operands (and
+/// `MulWide`'s words), `a.lo`, `a.hi`, `b.lo`, `b.hi` for i64 operands.
+fn operand_names(op: Routine) -> Vec<&'static str> {
+    match (op.is_wide() && op != Routine::MulWide, op.arity()) {
+        (false, 1) => vec!["a"],
+        (false, _) => vec!["a", "b"],
+        (true, 2) => vec!["a.lo", "a.hi"],
+        (true, _) => vec!["a.lo", "a.hi", "b.lo", "b.hi"],
+    }
+}
+
+/// How the main claim treats products, quotients and remainders (see
+/// [`prove_here`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Abstraction {
+    /// Those of the spec's value and traps keep their meaning; every other
+    /// one becomes a free variable.
+    KeepSpec,
+    /// Every one becomes a free variable, the spec's too: the routine's
+    /// lemmas (and, with `congruence`, "equal operands give equal results")
+    /// relate them.
+    All { congruence: bool },
+}
+
+impl Abstraction {
+    fn of(op: Routine) -> Abstraction {
+        match op {
+            Routine::MulWide | Routine::Mul64 | Routine::DivU64 | Routine::RemU64 => {
+                Abstraction::All { congruence: false }
+            }
+            Routine::DivS64 | Routine::RemS64 => Abstraction::All { congruence: true },
+            _ => Abstraction::KeepSpec,
+        }
+    }
+}
+
 fn prove_here(name: &str, code: &RoutineCode, spec: Spec) -> Result<Proof, LoweringError> {
     let mut t = Terms::default();
     let mut oracle = Oracle::new();
     let op = spec.operator();
-    let operands: Vec<Id> = match spec.arity() {
-        1 => vec![t.var("a")],
-        _ => vec![t.var("a"), t.var("b")],
+    let names = operand_names(op);
+    let operands: Vec<Id> = names[..spec.arity() as usize]
+        .iter()
+        .map(|v| t.var(v))
+        .collect();
+    let args: Vec<Id> = match spec {
+        Spec::Operator(_) => operands.clone(),
+        Spec::ConstantOperand { constant, .. } => vec![operands[0], t.konst(constant)],
     };
-    let a = operands[0];
-    let b = match spec {
-        Spec::Operator(_) => operands.get(1).copied().unwrap_or(a),
-        Spec::ConstantOperand { constant, .. } => t.konst(constant),
-    };
-    if let (Spec::ConstantOperand { .. }, 1) = (spec, op.arity()) {
+    if let Spec::ConstantOperand { .. } = spec
+        && (op.arity() != 2 || op.is_wide())
+    {
         return Err(LoweringError::Spec {
             name: name.to_owned(),
             message: format!("{} has no constant operand", op.wasm_name()),
@@ -1928,14 +2514,20 @@ fn prove_here(name: &str, code: &RoutineCode, spec: Spec) -> Result<Proof, Lower
         Spec::Operator(r) => LoopKind::of(r),
         Spec::ConstantOperand { .. } => None,
     };
-    let head = kind.and_then(|_| loop_head(code));
+    let lp = kind.and_then(|_| loop_head(code));
     let mut machine = Machine {
         name,
         code,
         mode: Mode::Main {
-            head,
+            head: lp.map(|(head, _)| head),
             counter: kind.map_or(0, LoopKind::counter),
+            max: kind.map_or(0, LoopKind::max_counter),
         },
+        merge: match (kind, lp) {
+            (Some(k), Some(body)) if k.merges() => Some(body),
+            _ => None,
+        },
+        stop: None,
         visits: Vec::new(),
     };
     let start = Path {
@@ -1954,12 +2546,13 @@ fn prove_here(name: &str, code: &RoutineCode, spec: Spec) -> Result<Proof, Lower
 
     // The lemmas for the counter values the run met, and their instances.
     let mut lemmas: Vec<Lemma> = Vec::new();
+    let mut rings = Vec::new();
     let mut hypotheses = Vec::new();
     // The accumulators' values at the loop heads and at the returns.
     let mut accumulators: BTreeSet<Id> = BTreeSet::new();
-    if let (Some(kind), Some(head)) = (kind, head) {
+    if let (Some(kind), Some(lp)) = (kind, lp) {
         let vars: Vec<Id> = kind.vars().iter().map(|v| t.var(v)).collect();
-        let mut steps: BTreeMap<u32, (Id, Option<Id>)> = BTreeMap::new();
+        let mut steps: BTreeMap<u32, (Id, Option<StepFacts>)> = BTreeMap::new();
         let entry = kind.entry_lemmas(&mut t, &vars);
         let mut entry_used = vec![false; entry.len()];
         let mut seen = BTreeSet::new();
@@ -1967,12 +2560,12 @@ fn prove_here(name: &str, code: &RoutineCode, spec: Spec) -> Result<Proof, Lower
             let (f, _) = match steps.get(n) {
                 Some(&f) => f,
                 None => {
-                    let (f, via) = step_lemma(name, code, &mut t, kind, head, *n, &vars)?;
+                    let (f, via) = step_lemma(name, code, &mut t, kind, lp, *n, &vars)?;
                     steps.insert(*n, (f, via));
                     (f, via)
                 }
             };
-            let bound = kind.bind(&mut t, locals, a);
+            let bound = kind.bind(&mut t, locals, &operands);
             for &i in kind.accumulators() {
                 if let Some(&v) = bound.get(i)
                     && t.value(v).is_none()
@@ -1983,10 +2576,10 @@ fn prove_here(name: &str, code: &RoutineCode, spec: Spec) -> Result<Proof, Lower
             let map: HashMap<Id, Id> = vars.iter().copied().zip(bound).collect();
             let mut instances = vec![t.subst_one(f, &map)];
             // The entry lemmas carry the invariant from the counter's
-            // start (32) over the skipped leading zeros to this entry.
+            // start over the skipped leading zeros to this entry.
             if kind.at_entry(&t, locals) {
                 for (i, l) in entry.iter().enumerate() {
-                    if l.applies_before(*n) {
+                    if l.applies_at(*n) {
                         entry_used[i] = true;
                         instances.push(t.subst_one(l.lemma.formula, &map));
                     }
@@ -1998,16 +2591,56 @@ fn prove_here(name: &str, code: &RoutineCode, spec: Spec) -> Result<Proof, Lower
                 }
             }
         }
-        for (n, (f, via)) in steps.into_iter().rev() {
+        // The loop bodies' lemmas: one if every counter's iteration does
+        // the same (`body`), else one per distinct body (`bodyNN`).
+        let mut bodies: Vec<(u32, Id)> = Vec::new();
+        for (&n, (_, facts)) in steps.iter().rev() {
+            if let Some(StepFacts {
+                body: Some(body), ..
+            }) = facts
+                && !bodies.iter().any(|(_, b)| b == body)
+            {
+                bodies.push((n, *body));
+            }
+        }
+        let body_name = |b: Id| match &bodies[..] {
+            [_] => "body".to_owned(),
+            _ => {
+                let n = bodies.iter().find(|(_, x)| *x == b).map_or(0, |(n, _)| *n);
+                format!("body{n:02}")
+            }
+        };
+        for (n, (f, facts)) in steps.into_iter().rev() {
+            let (proof, given) = match facts {
+                None => (LemmaProof::Formula, String::new()),
+                Some(StepFacts { via, body: None }) => (LemmaProof::Via(via), String::new()),
+                Some(StepFacts {
+                    via,
+                    body: Some(body),
+                }) => (
+                    LemmaProof::Via(via),
+                    format!(" (the loop body's part: {name}.{})", body_name(body)),
+                ),
+            };
             lemmas.push(Lemma {
-                via,
+                proof,
                 suffix: format!("step{n:02}"),
                 what: format!(
                     "one iteration of the loop from a head state with counter {n} that \
-                     satisfies the invariant reaches a state that satisfies it for {}",
+                     satisfies the invariant reaches a state that satisfies it for {}{given}",
                     n - 1
                 ),
                 formula: f,
+            });
+        }
+        for &(_, body) in &bodies {
+            lemmas.push(Lemma {
+                proof: LemmaProof::Formula,
+                suffix: body_name(body),
+                what: "what one iteration of the loop body computes from any head state, \
+                       over 64 bits"
+                    .to_owned(),
+                formula: body,
             });
         }
         for (l, used) in entry.into_iter().zip(entry_used) {
@@ -2015,15 +2648,19 @@ fn prove_here(name: &str, code: &RoutineCode, spec: Spec) -> Result<Proof, Lower
                 lemmas.push(l.lemma);
             }
         }
+        rings = kind.rings();
+    }
+    // Lemmas about the operands themselves (their formula is its own
+    // instance).
+    if let Spec::Operator(r) = spec {
+        for l in wide::operand_lemmas(&mut t, r, &operands) {
+            hypotheses.push(l.formula);
+            lemmas.push(l);
+        }
     }
 
     // The claim.
-    let Some(e) = expected(&mut t, op, a, b) else {
-        return Err(LoweringError::NoSpecification {
-            name: op.function_name(),
-            routine: op.wasm_name(),
-        });
-    };
+    let e = expected(&mut t, op, &args);
     let any_trap: Vec<Id> = e.traps.iter().map(|&(c, _)| c).collect();
     let any_trap = t.any(&any_trap);
     let no_trap = t.not(any_trap);
@@ -2035,9 +2672,12 @@ fn prove_here(name: &str, code: &RoutineCode, spec: Spec) -> Result<Proof, Lower
         }
         let pc = t.all(&leaf.conds);
         let ok = match &leaf.end {
-            End::Return(stack) if stack.len() == 1 => {
-                let same = t.eq(stack[0], e.value);
-                t.all(&[no_trap, same])
+            End::Return(stack) if stack.len() == e.value.len() => {
+                let mut all = vec![no_trap];
+                for (&s, &v) in stack.iter().zip(&e.value) {
+                    all.push(t.eq(s, v));
+                }
+                t.all(&all)
             }
             End::Halt(code) => {
                 let conds: Vec<Id> = e
@@ -2056,22 +2696,32 @@ fn prove_here(name: &str, code: &RoutineCode, spec: Spec) -> Result<Proof, Lower
     let cover = t.any(&pcs);
     parts.insert(0, cover);
     let body = t.all(&parts);
+    if op.is_wide() {
+        let (chain_lemmas, instances) = wide::mod_chains(&mut t, body);
+        lemmas.extend(chain_lemmas);
+        hypotheses.extend(instances);
+    }
     let hyps = t.all(&hypotheses);
     let main = t.implies(hyps, body);
 
     // Generalize: every product, quotient and remainder of the invariants
-    // other than the spec's own becomes a free variable `hK`, and every
-    // value of the loop's accumulators at a loop head or a return a free
-    // variable `vK`. The claim is proven for all values of these variables,
-    // so in particular for the terms they stand for, which turns the
-    // assumed hypotheses back into lemma instances. What is left for the
-    // solver is the path conditions and a chain of implications between
-    // the instances (each one's conclusion is the next one's premise, term
-    // for term): no arithmetic of the loop at all.
-    let keep: BTreeSet<Id> = {
-        let mut roots = vec![e.value];
-        roots.extend(e.traps.iter().map(|&(c, _)| c));
-        t.reachable(&roots).into_iter().collect()
+    // other than the spec's own (every one, for `Abstraction::All`) becomes
+    // a free variable `hK`, and every value of the loop's accumulators at a
+    // loop head or a return a free variable `vK`. The claim is proven for
+    // all values of these variables, so in particular for the terms they
+    // stand for, which turns the assumed hypotheses back into lemma
+    // instances. What is left for the solver is the path conditions and a
+    // chain of implications between the instances (each one's conclusion is
+    // the next one's premise, term for term): no arithmetic of the loop at
+    // all.
+    let abstraction = Abstraction::of(op);
+    let keep: BTreeSet<Id> = match abstraction {
+        Abstraction::KeepSpec => {
+            let mut roots = e.value.clone();
+            roots.extend(e.traps.iter().map(|&(c, _)| c));
+            t.reachable(&roots).into_iter().collect()
+        }
+        Abstraction::All { .. } => BTreeSet::new(),
     };
     let abstracted: Vec<Id> = t
         .reachable(&[main])
@@ -2086,7 +2736,12 @@ fn prove_here(name: &str, code: &RoutineCode, spec: Spec) -> Result<Proof, Lower
     let mut legend = String::new();
     let mut map = HashMap::new();
     for (k, &id) in abstracted.iter().enumerate() {
-        let v = t.var(&format!("h{k}"));
+        let name = format!("h{k}");
+        let v = if t.width(id) == 64 {
+            t.var64(&name)
+        } else {
+            t.var(&name)
+        };
         let _ = write!(legend, "\nh{k} stands for {}", t.sexp(id));
         map.insert(id, v);
     }
@@ -2094,9 +2749,42 @@ fn prove_here(name: &str, code: &RoutineCode, spec: Spec) -> Result<Proof, Lower
         let v = t.var(&format!("v{k}"));
         map.insert(id, v);
     }
-    let main = t.subst_one(main, &map);
+    let mut main = t.subst_one(main, &map);
+    let mut congruences = 0;
+    if abstraction == (Abstraction::All { congruence: true }) {
+        // Ackermann's reduction: a product (quotient, remainder) of equal
+        // operands is equal.
+        let mut same = Vec::new();
+        for (i, &x) in abstracted.iter().enumerate() {
+            for &y in &abstracted[i + 1..] {
+                if let (&Node::Bin(op1, x1, x2), &Node::Bin(op2, y1, y2)) = (t.node(x), t.node(y))
+                    && op1 == op2
+                    && t.width(x) == t.width(y)
+                {
+                    let args = t.subst(&[x1, x2, y1, y2], &map);
+                    let e1 = t.eq(args[0], args[2]);
+                    let e2 = t.eq(args[1], args[3]);
+                    let equal_args = t.all(&[e1, e2]);
+                    let equal = t.eq(map[&x], map[&y]);
+                    same.push(t.implies(equal_args, equal));
+                }
+            }
+        }
+        congruences = same.len();
+        let same = t.all(&same);
+        main = t.implies(same, main);
+    }
 
+    let arity = spec.arity() as usize;
     let what = match spec {
+        Spec::Operator(r) if r.is_wide() => format!(
+            "{name}: the code equals {} for all operand words {} ({} paths, {} lemma instances \
+             assumed)",
+            r.wasm_name(),
+            names[..arity].join(", "),
+            leaves.len(),
+            hypotheses.len()
+        ),
         Spec::Operator(r) => format!(
             "{name}: the code equals {} for all operands a{} ({} paths, {} step-lemma instances assumed)",
             r.wasm_name(),
@@ -2113,12 +2801,26 @@ fn prove_here(name: &str, code: &RoutineCode, spec: Spec) -> Result<Proof, Lower
     let what = if legend.is_empty() {
         what
     } else {
+        let vs = if accumulators.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " and v0..v{} (v: the loop's accumulators at its heads and returns)",
+                accumulators.len() - 1
+            )
+        };
         format!(
-            "{what}\nproven for all values of h0..h{} and v0..v{} (v: the loop's accumulators at \
-             its heads and returns); with the values they stand for, the hypotheses are \
-             instances of the lemmas:{legend}",
+            "{what}\nproven for all values of h0..h{}{vs}{}; with the values they stand for, the \
+             hypotheses are instances of the lemmas:{legend}",
             abstracted.len().saturating_sub(1),
-            accumulators.len().saturating_sub(1)
+            if congruences > 0 {
+                format!(
+                    ", assuming {congruences} congruences (equal operands give equal products, \
+                     quotients, remainders), which hold for these values"
+                )
+            } else {
+                String::new()
+            }
         )
     };
     Ok(Proof {
@@ -2126,6 +2828,7 @@ fn prove_here(name: &str, code: &RoutineCode, spec: Spec) -> Result<Proof, Lower
         main,
         what,
         lemmas,
+        rings,
     })
 }
 
@@ -2137,15 +2840,17 @@ fn step_lemma(
     code: &RoutineCode,
     t: &mut Terms,
     kind: LoopKind,
-    head: u32,
+    (head, back): (u32, u32),
     n: u32,
     vars: &[Id],
-) -> Result<(Id, Option<Id>), LoweringError> {
+) -> Result<(Id, Option<StepFacts>), LoweringError> {
     let locals = kind.head(t, n, vars);
     let mut machine = Machine {
         name,
         code,
         mode: Mode::Lemma { head },
+        merge: kind.merges().then_some((head, back)),
+        stop: None,
         visits: Vec::new(),
     };
     let start = Path {
@@ -2182,7 +2887,7 @@ fn step_lemma(
             });
         }
     };
-    let via = (kind == LoopKind::Mul).then(|| mul_step_facts(t, n, &after, vars));
+    let via = kind.step_facts(t, n, &after, vars);
     let before = kind.invariant(t, n, &locals, vars);
     let after = kind.invariant(t, n - 1, &after, vars);
     Ok((t.implies(before, after), via))

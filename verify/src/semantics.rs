@@ -22,8 +22,23 @@ use crate::report::{ItemReport, NamedSmt, Verdict, decide};
 pub struct Selection {
     /// Opcodes to prove, in [`Opcode::ALL`] order.
     pub opcodes: Vec<Opcode>,
-    /// Lowered operators to prove, in [`Routine::ALL`] order.
+    /// Lowered operators to prove, in [`lowered_operators`] order.
     pub lowerings: Vec<Routine>,
+}
+
+/// Every lowered operator: the i32 ones ([`Routine::ALL`]), then the i64
+/// ones ([`Routine::WIDE`]).
+pub fn lowered_operators() -> Vec<Routine> {
+    Routine::ALL.iter().chain(&Routine::WIDE).copied().collect()
+}
+
+/// The lowered operator a name means: its obligation name
+/// ([`routine_name`]: `MUL`, `DIV_U64`, `MUL_WIDE_U`) or its wasm
+/// operator (`i32.mul`, `i64.div_u`), case-insensitive.
+pub fn lowered_operator(name: &str) -> Option<Routine> {
+    lowered_operators().into_iter().find(|&r| {
+        routine_name(r).eq_ignore_ascii_case(name) || r.wasm_name().eq_ignore_ascii_case(name)
+    })
 }
 
 /// Why a selection cannot be resolved.
@@ -33,7 +48,10 @@ pub enum SelectionError {
     #[error("no opcode is named `{0}`; opcodes are {1} (or `all`)")]
     Opcode(String, String),
     /// No lowered operator has this name.
-    #[error("no lowered operator is named `{0}`; they are {1} (or `all`)")]
+    #[error(
+        "no lowered operator is named `{0}`; they are {1} (or their wasm names, like `i64.mul`; \
+         or `all`)"
+    )]
     Lowering(String, String),
 }
 
@@ -42,7 +60,7 @@ impl Selection {
     pub fn all() -> Selection {
         Selection {
             opcodes: Opcode::ALL.to_vec(),
-            lowerings: Routine::ALL.to_vec(),
+            lowerings: lowered_operators(),
         }
     }
 
@@ -63,25 +81,21 @@ impl Selection {
             sel.opcodes.push(op);
         }
         for name in lowerings {
-            let upper = name.to_ascii_uppercase();
-            if upper == "ALL" {
-                sel.lowerings = Routine::ALL.to_vec();
+            if name.eq_ignore_ascii_case("all") {
+                sel.lowerings = lowered_operators();
                 continue;
             }
-            let r = Routine::ALL
-                .iter()
-                .copied()
-                .find(|&r| routine_name(r) == upper)
-                .ok_or_else(|| {
-                    let names: Vec<String> =
-                        Routine::ALL.iter().map(|&r| routine_name(r)).collect();
-                    SelectionError::Lowering(name.clone(), names.join(" "))
-                })?;
+            let r = lowered_operator(name).ok_or_else(|| {
+                let names: Vec<String> =
+                    lowered_operators().into_iter().map(routine_name).collect();
+                SelectionError::Lowering(name.clone(), names.join(" "))
+            })?;
             sel.lowerings.push(r);
         }
         sel.opcodes.sort_by_key(|o| o.index());
         sel.opcodes.dedup();
-        let order = |r: &Routine| Routine::ALL.iter().position(|x| x == r);
+        let all = lowered_operators();
+        let order = |r: &Routine| all.iter().position(|x| x == r);
         sel.lowerings.sort_by_key(order);
         sel.lowerings.dedup();
         Ok(sel)
@@ -262,11 +276,32 @@ mod tests {
         assert_eq!(s.lowerings, vec![Routine::Mul]);
         let all = Selection::parse(&["all".into()], &["all".into()]).expect("all");
         assert_eq!(all, Selection::all());
-        assert_eq!(all.tasks().len(), 35 + 18);
+        assert_eq!(all.tasks().len(), 35 + 18 + 14);
+        // i64 operators by obligation name or wasm name, in canonical order.
+        let s = Selection::parse(
+            &[],
+            &[
+                "i64.div_u".into(),
+                "mul64".into(),
+                "MUL_WIDE_U".into(),
+                "i32.mul".into(),
+            ],
+        )
+        .expect("known names");
+        assert_eq!(
+            s.lowerings,
+            vec![
+                Routine::Mul,
+                Routine::MulWide,
+                Routine::Mul64,
+                Routine::DivU64
+            ]
+        );
         let err = Selection::parse(&["MULL".into()], &[]).expect_err("no such opcode");
         assert!(err.to_string().contains("`MULL`") && err.to_string().contains("ADD"));
         let err = Selection::parse(&[], &["ADD".into()]).expect_err("ADD is native");
         assert!(err.to_string().contains("MUL"), "{err}");
+        assert!(err.to_string().contains("POPCNT64"), "{err}");
     }
 
     #[test]
