@@ -12,7 +12,6 @@
 
 use tvm_catalog::runner::{self, Ending, Engine, Options};
 use tvm_catalog::{Manifest, Program, Trap};
-use tvm_engine::program::Input;
 use tvm_oracle::{Status, TrapKind};
 
 const FUEL: u64 = 50_000_000;
@@ -33,12 +32,13 @@ fn oracle_ending(status: &Status) -> Ending {
 }
 
 fn wasmi_against_reference(entry: &Program) -> Result<(), String> {
-    let wasm =
-        tvm_engine::frontend::compile_file(&entry.source_path()).map_err(|e| e.to_string())?;
-    let oracle = tvm_oracle::run(&wasm, entry.program_name(), &entry.args(), None)
-        .map_err(|e| e.to_string())?;
-    let program = tvm_engine::lower_wasm(&wasm).map_err(|e| e.to_string())?;
-    let input = Input::from_args(entry.program_name(), &entry.args()).map_err(|e| e.to_string())?;
+    let wasm = runner::wasm(entry).map_err(|e| e.to_string())?;
+    let stdin = entry.read_stdin().map_err(|e| e.to_string())?;
+    let oracle =
+        tvm_oracle::run_with_stdin(&wasm, entry.program_name(), &entry.args(), &stdin, None)
+            .map_err(|e| e.to_string())?;
+    let program = tvm_frontend::lower_wasm(&wasm).map_err(|e| e.to_string())?;
+    let input = runner::input(entry).map_err(|e| e.to_string())?;
     let ours = runner::run_reference(&program, &input, FUEL);
     if ours.output != oracle.output {
         return Err(format!("{}: output differs from wasmi", entry.name()));
@@ -146,11 +146,10 @@ fn tokens_of(entry: &Program) -> usize {
 #[test]
 fn the_transformer_reproduces_every_reference_trace() {
     let manifest = manifest();
-    let graph = tvm_dsl::machine::universal();
-    // The model `tvm build` and `tvm run` use: the MILP schedule.
-    let scheduler = tvm_weights::model::Scheduler::Milp(Default::default());
-    let (model, _) = tvm_weights::model::Model::build_with(&graph, &scheduler)
-        .expect("the universal model builds");
+    // The model `tvm run` uses: the cached universal model (MILP schedule),
+    // through the library API.
+    let model = tvm::cache::load_or_build(None, &mut |notice| eprintln!("{notice}"))
+        .unwrap_or_else(|e| panic!("{e:?}"));
     // The float engine on everything, sudoku included; a run past the
     // transformer's positions (sieve) is skipped, with the reason.
     let all: Vec<&Program> = manifest.iter().collect();

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 use tvm_dsl::token::Token;
-use tvm_engine::program::TokenFile;
+use tvm_frontend::program::TokenFile;
 
 fn tvm(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tvm"))

@@ -1,7 +1,7 @@
 //! The exact evaluator's two number types must agree: the integer fast path
 //! (i128, overflow-checked) and big rationals, on a whole program.
 
-use tvm_engine::program::Input;
+use tvm_frontend::program::Input;
 use tvm_symbolic::eval::{Evaluator, Exact, run_machine};
 
 #[test]
@@ -10,7 +10,7 @@ fn the_integer_fast_path_equals_the_rational_path() {
     let entry = manifest
         .program("exit_code")
         .expect("exit_code is in the catalog");
-    let program = tvm_engine::build_file(&entry.source_path()).expect("builds");
+    let program = tvm_frontend::build_file(&entry.source_path()).expect("builds");
     let input = Input::from_args(entry.program_name(), &entry.args()).expect("input");
     let prefix = program.prefix_tokens(&input);
     let graph = tvm_dsl::machine::universal();

@@ -4,8 +4,8 @@
 
 use tvm_dsl::expr::Expr;
 use tvm_dsl::graph::Node;
-use tvm_engine::program::Input;
 use tvm_engine::reference;
+use tvm_frontend::program::Input;
 use tvm_symbolic::eval::run_machine;
 
 /// Additions and subtractions with carries and borrows in every byte.
@@ -97,7 +97,7 @@ const EVERY_OPCODE: &str = r#"(module
 /// length.
 fn every_mutant_is_caught(wat_text: &str, groups: &[&str]) -> (usize, usize) {
     let program =
-        tvm_engine::lower_wasm(&wat::parse_str(wat_text).expect("valid WAT")).expect("lowers");
+        tvm_frontend::lower_wasm(&wat::parse_str(wat_text).expect("valid WAT")).expect("lowers");
     let input = Input::default();
     let mut expected = Vec::new();
     let run = reference::run(&program, &input, 100_000, &mut expected);

@@ -20,8 +20,8 @@ fn token_text() -> &'static str {
             (func (export "main") (param i32 i32) (result i32)
               (call $o (i32.load8_u (i32.const 16))) (local.get 0)))"#;
         let wasm = wat::parse_str(wat).expect("test WAT parses");
-        let program = tvm_engine::lower_wasm(&wasm).expect("lowers");
-        let input = tvm_engine::program::Input::from_args("t", &["a b", "c"])
+        let program = tvm_frontend::lower_wasm(&wasm).expect("lowers");
+        let input = tvm_frontend::program::Input::from_args("t", &["a b", "c"])
             .expect("fits")
             .with_stdin(b"in\n".to_vec());
         program.prefix_text(&input)
@@ -102,7 +102,7 @@ fn wast_options() -> tvm_catalog::wast::Options<'static> {
 
 #[test]
 fn the_unmutated_inputs_parse() {
-    assert!(tvm_engine::program::TokenFile::parse(token_text()).is_ok());
+    assert!(tvm_frontend::program::TokenFile::parse(token_text()).is_ok());
     let report = tvm_catalog::wast::run_script("t.wast", WAST, &wast_options());
     assert_eq!((report.passed, report.failed()), (4, 0), "{report:?}");
     let dir = tempfile::tempdir().expect("tempdir");
@@ -116,7 +116,7 @@ proptest! {
     #[test]
     fn token_files_never_panic(e in edits()) {
         let text = mutate(token_text(), &e);
-        if let Ok(file) = tvm_engine::program::TokenFile::parse(&text) {
+        if let Ok(file) = tvm_frontend::program::TokenFile::parse(&text) {
             // What parses also runs (or fails) without panicking.
             let _ = tvm_engine::reference::run(
                 &file.program,
@@ -150,7 +150,7 @@ proptest! {
 
     #[test]
     fn random_text_never_panics(text in "\\PC{0,200}") {
-        let _ = tvm_engine::program::TokenFile::parse(&text);
+        let _ = tvm_frontend::program::TokenFile::parse(&text);
         let _ = tvm_proofs::manifest::Manifest::from_text(&text);
         let _ = tvm_proofs::egg_file::parse(&text);
         let _ = tvm_catalog::Manifest::parse(&text, ".");

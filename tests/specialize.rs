@@ -9,7 +9,7 @@ use std::process::Command;
 
 use tvm_catalog::Manifest;
 use tvm_catalog::runner::{self, Engine, Models, Options};
-use tvm_engine::program::Input;
+use tvm_frontend::program::Input;
 
 const FUEL: u64 = 5_000_000;
 
@@ -30,7 +30,7 @@ fn specialised_graph_and_models_reproduce_the_reference_traces() {
     let universal = tvm_dsl::machine::universal();
     for name in PROGRAMS {
         let entry = manifest.program(name).expect("catalog program");
-        let program = tvm_engine::build_file(&entry.source_path()).expect("builds");
+        let program = tvm_frontend::build_file(&entry.source_path()).expect("builds");
         let graph = tvm_symbolic::specialize::machine(&program.instrs).expect("specialises");
         // Smaller than the universal graph: no fetch lookups.
         let lookups = |g: &tvm_dsl::graph::Graph| {
@@ -80,7 +80,7 @@ fn opcodes_a_program_never_uses_leave_the_graph() {
     // the 35): every group `op:X` of an unused X is empty.
     let manifest = Manifest::builtin().expect("catalog");
     let entry = manifest.program("trap_div0").expect("trap_div0");
-    let program = tvm_engine::build_file(&entry.source_path()).expect("builds");
+    let program = tvm_frontend::build_file(&entry.source_path()).expect("builds");
     let graph = tvm_symbolic::specialize::machine(&program.instrs).expect("specialises");
     let mut removed = 0;
     for op in tvm_dsl::isa::Opcode::ALL {
@@ -111,7 +111,7 @@ fn hinge_tables_compute_what_their_neurons_do() {
     use tvm_engine::transformer::Transformer;
     let manifest = Manifest::builtin().expect("catalog");
     let entry = manifest.program("hello").expect("hello");
-    let program = tvm_engine::build_file(&entry.source_path()).expect("builds");
+    let program = tvm_frontend::build_file(&entry.source_path()).expect("builds");
     let graph = tvm_symbolic::specialize::machine(&program.instrs).expect("specialises");
     let (model, _) =
         tvm_weights::model::Model::build_with(&graph, &tvm_weights::model::Scheduler::Greedy)

@@ -1,5 +1,5 @@
 /*
- * libc_check.c -- exercises the tvm libc (engine/libc) against the host C
+ * libc_check.c -- exercises the tvm libc (frontend/libc) against the host C
  * library: printf conversions, flags, widths and precisions; snprintf
  * truncation; the string, memory, number-parsing, ctype and allocation
  * functions.  Built natively with glibc it must print exactly the same, so

@@ -3,7 +3,8 @@
 //! exit status each must produce.
 //!
 //! The catalog's files live next to this crate: `manifest.toml`,
-//! `programs/` (sources) and `expected/` (expected outputs). Expected
+//! `programs/` (sources), `inputs/` (standard inputs) and `expected/`
+//! (expected outputs). Expected
 //! outputs never come from tvm itself: C programs are built and run with the
 //! host C compiler (`regen-expected.sh`; checked by `tests/native.rs`), WAT
 //! programs are run on wasmi through `tvm-oracle` (checked by

@@ -7,26 +7,36 @@
 //! [[program]]
 //! name = "fibonacci"                      # unique; [a-z0-9_-]+
 //! source = "programs/fibonacci.c"         # relative to catalog/, .c or .wat
+//! # sources = ["programs/a.c", "programs/b.c"]  # instead of `source`: C files
+//! #                                       # compiled and linked together
 //! args = "46"                             # split on whitespace; "" for none
+//! # argv = ["46", "two words"]            # instead of `args`: verbatim
 //! expected_output = "expected/fibonacci.out"
 //! exit = 0                                # expected exit status
 //! # trap = "integer divide by zero"       # instead of `exit`, for traps
 //! # long = true                           # slow on the exact engines
-//! # stdin = "input/fibonacci.in"          # standard input, relative to catalog/
+//! # stdin = "inputs/fibonacci.txt"        # standard input, relative to catalog/
 //! description = "fib(0) .. fib(n)"
 //! ```
 //!
 //! Invariants established by [`Manifest::load`] / [`Manifest::parse`] (so a
 //! [`Program`] obtained from a manifest always satisfies them):
 //! - names are unique, non-empty and made of `a-z 0-9 _ -`;
-//! - `source` and `expected_output` are relative paths inside the catalog
-//!   directory (no `..`, not absolute);
-//! - the source file exists (the expected-output file may not yet: it is
+//! - exactly one of `source` (one file) and `sources` (a non-empty list,
+//!   no file twice) is given; several sources are all C (`.c`) and are
+//!   compiled and linked together, each source's directory on the include
+//!   path (so `#include "local.h"` finds a header beside the source);
+//! - at most one of `args` (a string split on whitespace) and `argv` (a
+//!   list passed verbatim, so an argument may hold spaces; no NUL bytes)
+//!   is given; neither means no arguments;
+//! - every source, `expected_output` and `stdin` are relative paths inside
+//!   the catalog directory (no `..`, not absolute);
+//! - every source file exists (the expected-output file may not yet: it is
 //!   generated from the source, so it is only required when read, where its
-//!   absence is [`ManifestError::MissingFile`]);
-//! - the source is C (`.c`) or WebAssembly text (`.wat`);
+//!   absence is [`ManifestError::MissingFile`]; so is the stdin file's);
+//! - a single source is C (`.c`) or WebAssembly text (`.wat`);
 //! - exactly one of `exit` and `trap` is given;
-//! - the program name passed as `argv[0]` is the source's file stem.
+//! - the program name passed as `argv[0]` is the (first) source's file stem.
 //!
 //! Expected outputs are produced outside tvm: C programs by the host C
 //! compiler (`regen-expected.sh`), WAT programs by the wasmi oracle.
@@ -191,9 +201,10 @@ pub enum Language {
 #[serde(deny_unknown_fields)]
 struct RawProgram {
     name: String,
-    source: PathBuf,
-    #[serde(default)]
-    args: String,
+    source: Option<PathBuf>,
+    sources: Option<Vec<PathBuf>>,
+    args: Option<String>,
+    argv: Option<Vec<String>>,
     expected_output: PathBuf,
     exit: Option<i32>,
     trap: Option<Trap>,
@@ -214,15 +225,19 @@ struct RawManifest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Program {
     name: String,
-    source: PathBuf,
-    args: String,
+    /// The sources, in order (never empty).
+    sources: Vec<PathBuf>,
+    /// The arguments after `argv[0]`.
+    args: Vec<String>,
+    /// `args` as written, or an `argv` list joined by spaces.
+    args_text: String,
     expected_output: PathBuf,
     status: ExpectedStatus,
     long: bool,
     stdin: Option<PathBuf>,
     description: String,
     language: Language,
-    /// The catalog directory; `source` and `expected_output` are below it.
+    /// The catalog directory; the sources and `expected_output` are below it.
     root: PathBuf,
 }
 
@@ -232,14 +247,28 @@ impl Program {
         &self.name
     }
 
-    /// Source path relative to the catalog directory.
+    /// The (first) source's path relative to the catalog directory.
     pub fn source(&self) -> &Path {
-        &self.source
+        &self.sources[0]
     }
 
-    /// Absolute (catalog-rooted) path of the source file.
+    /// Every source's path relative to the catalog directory, in manifest
+    /// order (one for a `source` entry).
+    pub fn sources(&self) -> &[PathBuf] {
+        &self.sources
+    }
+
+    /// Absolute (catalog-rooted) path of the (first) source file. A
+    /// program with several sources needs all of them:
+    /// [`Program::source_paths`].
     pub fn source_path(&self) -> PathBuf {
-        self.root.join(&self.source)
+        self.root.join(self.source())
+    }
+
+    /// Absolute (catalog-rooted) paths of all the source files, in order:
+    /// what is compiled and linked together to build the program.
+    pub fn source_paths(&self) -> Vec<PathBuf> {
+        self.sources.iter().map(|s| self.root.join(s)).collect()
     }
 
     /// The source language.
@@ -247,29 +276,33 @@ impl Program {
         self.language
     }
 
-    /// `argv[0]`: the source file's stem (e.g. `"fibonacci"`).
+    /// `argv[0]`: the (first) source file's stem (e.g. `"fibonacci"`).
     pub fn program_name(&self) -> &str {
         // Validated at load: the stem exists and is valid UTF-8.
-        self.source
+        self.source()
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or(&self.name)
     }
 
-    /// The arguments as written in the manifest.
+    /// The arguments as one string: `args` as written in the manifest, or
+    /// an `argv` list joined by single spaces. Only for display: an
+    /// argument holding whitespace does not survive splitting it again;
+    /// [`Program::args`] is exact.
     pub fn args_str(&self) -> &str {
-        &self.args
+        &self.args_text
     }
 
-    /// The arguments after `argv[0]`: `args` split on whitespace.
+    /// The arguments after `argv[0]`: `args` split on whitespace, or the
+    /// `argv` list as it is.
     pub fn args(&self) -> Vec<&str> {
-        self.args.split_whitespace().collect()
+        self.args.iter().map(String::as_str).collect()
     }
 
     /// The whole argv: [`Program::program_name`] followed by [`Program::args`].
     pub fn argv(&self) -> Vec<&str> {
         let mut argv = vec![self.program_name()];
-        argv.extend(self.args.split_whitespace());
+        argv.extend(self.args.iter().map(String::as_str));
         argv
     }
 
@@ -480,12 +513,29 @@ fn validate(raw: RawProgram, root: &Path, path: &Path) -> Result<Program, Manife
             "the name must be non-empty and use only a-z, 0-9, '_' and '-'".to_string(),
         ));
     }
-    for (field, file) in [
-        ("source", &raw.source),
-        ("expected_output", &raw.expected_output),
-    ]
-    .into_iter()
-    .chain(raw.stdin.as_ref().map(|f| ("stdin", f)))
+    let (field, sources) = match (&raw.source, &raw.sources) {
+        (Some(source), None) => ("source", vec![source.clone()]),
+        (None, Some(sources)) => ("sources", sources.clone()),
+        (None, None) => {
+            return Err(invalid(
+                "one of `source` (one file) or `sources` (a list) is required".to_string(),
+            ));
+        }
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "`source` and `sources` exclude each other: list every file in `sources`"
+                    .to_string(),
+            ));
+        }
+    };
+    if sources.is_empty() {
+        return Err(invalid("`sources` must list at least one file".to_string()));
+    }
+    for (field, file) in sources
+        .iter()
+        .map(|f| (field, f))
+        .chain([("expected_output", &raw.expected_output)])
+        .chain(raw.stdin.as_ref().map(|f| ("stdin", f)))
     {
         if !is_plain_relative(file) {
             return Err(invalid(format!(
@@ -494,24 +544,62 @@ fn validate(raw: RawProgram, root: &Path, path: &Path) -> Result<Program, Manife
             )));
         }
     }
-    let language = match raw.source.extension().and_then(|e| e.to_str()) {
-        Some("c") => Language::C,
-        Some("wat") => Language::Wat,
-        _ => {
-            return Err(invalid(format!(
-                "`source` must end in .c or .wat, got {}",
-                raw.source.display()
-            )));
+    for (i, file) in sources.iter().enumerate() {
+        match language_of(file) {
+            None => {
+                return Err(invalid(format!(
+                    "`{field}` must end in .c or .wat, got {}",
+                    file.display()
+                )));
+            }
+            Some(Language::Wat) if sources.len() > 1 => {
+                return Err(invalid(format!(
+                    "`sources` lists several files, so each must be C (.c) to be linked together, got {}",
+                    file.display()
+                )));
+            }
+            Some(_) => {}
         }
-    };
-    if raw
-        .source
+        if sources[..i].contains(file) {
+            return Err(invalid(format!("`sources` lists {} twice", file.display())));
+        }
+    }
+    // Checked just above for every source.
+    let language = language_of(&sources[0]).unwrap_or(Language::C);
+    if sources[0]
         .file_stem()
         .and_then(|s| s.to_str())
         .is_none_or(str::is_empty)
     {
-        return Err(invalid("the source file needs a UTF-8 stem".to_string()));
+        return Err(invalid(format!(
+            "the {} file needs a UTF-8 stem (it is the program's name, argv[0])",
+            if sources.len() > 1 {
+                "first source"
+            } else {
+                "source"
+            }
+        )));
     }
+    let (args, args_text) = match (raw.args, raw.argv) {
+        (None, None) => (Vec::new(), String::new()),
+        (Some(text), None) => (text.split_whitespace().map(str::to_owned).collect(), text),
+        (None, Some(argv)) => {
+            if let Some(i) = argv.iter().position(|a| a.contains('\0')) {
+                return Err(invalid(format!(
+                    "`argv` entry {i} holds a NUL byte, which a C string cannot"
+                )));
+            }
+            let text = argv.join(" ");
+            (argv, text)
+        }
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "`args` and `argv` exclude each other: give the arguments either as one \
+                 whitespace-split string or as a verbatim list"
+                    .to_string(),
+            ));
+        }
+    };
     let status = match (raw.exit, raw.trap) {
         (Some(status), None) => ExpectedStatus::Exit(status),
         (None, Some(trap)) => ExpectedStatus::Trap(trap),
@@ -523,17 +611,20 @@ fn validate(raw: RawProgram, root: &Path, path: &Path) -> Result<Program, Manife
             ));
         }
     };
-    let source = root.join(&raw.source);
-    if !source.is_file() {
-        return Err(ManifestError::MissingFile {
-            name: raw.name.clone(),
-            path: source,
-        });
+    for file in &sources {
+        let source = root.join(file);
+        if !source.is_file() {
+            return Err(ManifestError::MissingFile {
+                name: raw.name.clone(),
+                path: source,
+            });
+        }
     }
     Ok(Program {
         name: raw.name,
-        source: raw.source,
-        args: raw.args,
+        sources,
+        args,
+        args_text,
         expected_output: raw.expected_output,
         status,
         long: raw.long,
@@ -542,6 +633,15 @@ fn validate(raw: RawProgram, root: &Path, path: &Path) -> Result<Program, Manife
         language,
         root: root.to_path_buf(),
     })
+}
+
+/// The language a source's extension names, if any.
+fn language_of(file: &Path) -> Option<Language> {
+    match file.extension().and_then(|e| e.to_str()) {
+        Some("c") => Some(Language::C),
+        Some("wat") => Some(Language::Wat),
+        _ => None,
+    }
 }
 
 /// A relative path made only of normal components (no `..`, no root).
@@ -686,6 +786,131 @@ description = "traps"
         assert!(matches!(
             error_for(&twice),
             ManifestError::Duplicate { name, .. } if name == "demo"
+        ));
+    }
+
+    #[test]
+    fn several_sources_and_verbatim_argv() {
+        let dir = scratch();
+        fs::write(dir.path().join("programs/util.c"), "int f(void){return 1;}").unwrap();
+        let text = r#"
+[[program]]
+name = "multi"
+sources = ["programs/demo.c", "programs/util.c"]
+argv = ["alice", "bob smith", ""]
+stdin = "inputs/multi.txt"
+expected_output = "expected/demo.out"
+exit = 0
+description = "two files"
+
+[[program]]
+name = "one"
+sources = ["programs/t.wat"]
+expected_output = "expected/demo.out"
+exit = 0
+description = "a one-element list"
+"#;
+        let manifest = Manifest::parse(text, dir.path()).unwrap();
+        let multi = manifest.program("multi").unwrap();
+        assert_eq!(
+            multi.sources(),
+            [
+                PathBuf::from("programs/demo.c"),
+                PathBuf::from("programs/util.c")
+            ]
+        );
+        assert_eq!(multi.source(), Path::new("programs/demo.c"));
+        assert_eq!(multi.source_path(), dir.path().join("programs/demo.c"));
+        assert_eq!(
+            multi.source_paths(),
+            [
+                dir.path().join("programs/demo.c"),
+                dir.path().join("programs/util.c")
+            ]
+        );
+        assert_eq!(multi.program_name(), "demo");
+        assert_eq!(multi.language(), Language::C);
+        assert_eq!(multi.args(), ["alice", "bob smith", ""]);
+        assert_eq!(multi.argv(), ["demo", "alice", "bob smith", ""]);
+        assert_eq!(multi.args_str(), "alice bob smith ");
+        assert_eq!(multi.stdin(), Some(Path::new("inputs/multi.txt")));
+        // The stdin file, like the expected output, is needed when read.
+        assert!(matches!(
+            multi.read_stdin(),
+            Err(ManifestError::MissingFile { .. })
+        ));
+        let one = manifest.program("one").unwrap();
+        assert_eq!(one.language(), Language::Wat);
+        assert_eq!(one.source_paths(), [dir.path().join("programs/t.wat")]);
+        assert!(one.args().is_empty());
+        assert_eq!(one.args_str(), "");
+        // A `source` entry has that one file in its list.
+        let single = Manifest::parse(DEMO, dir.path()).unwrap();
+        let demo = single.program("demo").unwrap();
+        assert_eq!(demo.sources(), [PathBuf::from("programs/demo.c")]);
+        assert_eq!(demo.source_paths(), [demo.source_path()]);
+        assert_eq!(demo.args_str(), "  1 two   3 ");
+    }
+
+    #[test]
+    fn rejects_bad_sources_and_argv() {
+        let entry = |fields: &str| {
+            format!(
+                "[[program]]\nname = \"demo\"\nexpected_output = \"expected/demo.out\"\n\
+                 description = \"d\"\nexit = 0\n{fields}\n"
+            )
+        };
+        let invalid = |fields: &str, needle: &str| match error_for(&entry(fields)) {
+            ManifestError::Invalid { reason, .. } => {
+                assert!(reason.contains(needle), "{fields}: {reason}")
+            }
+            other => panic!("{fields}: {other:?}"),
+        };
+        invalid("", "one of `source` (one file) or `sources`");
+        invalid(
+            "source = \"programs/demo.c\"\nsources = [\"programs/demo.c\"]",
+            "exclude each other",
+        );
+        invalid("sources = []", "at least one file");
+        invalid(
+            "sources = [\"programs/demo.c\", \"programs/t.wat\"]",
+            "each must be C",
+        );
+        invalid(
+            "sources = [\"programs/demo.c\", \"programs/demo.c\"]",
+            "twice",
+        );
+        invalid(
+            "sources = [\"programs/demo.c\", \"../x.c\"]",
+            "`sources` must be a relative path",
+        );
+        invalid(
+            "sources = [\"programs/demo.c\", \"programs/x.h\"]",
+            "`sources` must end in .c or .wat",
+        );
+        invalid(
+            "source = \"programs/demo.c\"\nargs = \"a\"\nargv = [\"a\"]",
+            "`args` and `argv` exclude each other",
+        );
+        invalid(
+            "source = \"programs/demo.c\"\nargv = [\"a\", \"b\\u0000c\"]",
+            "NUL",
+        );
+        invalid(
+            "source = \"programs/demo.c\"\nstdin = \"/etc/passwd\"",
+            "`stdin` must be a relative path",
+        );
+        assert!(matches!(
+            error_for(&entry("sources = [\"programs/demo.c\", \"programs/gone.c\"]")),
+            ManifestError::MissingFile { path, .. } if path.ends_with("programs/gone.c")
+        ));
+        assert!(matches!(
+            error_for(&entry("source = \"programs/demo.c\"\nargv = \"a b\"")),
+            ManifestError::Parse { .. }
+        ));
+        assert!(matches!(
+            error_for(&entry("sources = \"programs/demo.c\"")),
+            ManifestError::Parse { .. }
         ));
     }
 

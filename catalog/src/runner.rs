@@ -6,8 +6,9 @@ use crate::manifest::{ExpectedStatus, Program, Trap};
 use std::time::Instant;
 use tvm_dsl::isa::{Opcode, trap_code};
 use tvm_dsl::token::Token;
-use tvm_engine::program::{Input, Program as Lowered};
 use tvm_engine::reference::{self, RunError, TrapKind};
+use tvm_frontend::compile::BuildOptions;
+use tvm_frontend::program::{Input, Program as Lowered};
 
 /// An engine that produces a trace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -194,11 +195,11 @@ pub fn output_of(trace: &[Token]) -> Vec<u8> {
 fn generated_run(
     engine: Engine,
     start: Instant,
-    result: Result<(Vec<Token>, Option<i64>), String>,
+    result: Result<(Vec<Token>, Option<i64>, bool), String>,
 ) -> EngineRun {
     let (trace, ending) = match result {
-        Ok((trace, halt_code)) => {
-            let ending = ending_of(&trace, halt_code);
+        Ok((trace, halt_code, exhausted)) => {
+            let ending = ending_of(&trace, halt_code, exhausted);
             (trace, ending)
         }
         Err(e) => (Vec::new(), Ending::Failed(e)),
@@ -222,7 +223,7 @@ pub fn run_eval(
     let start = Instant::now();
     let prefix = program.prefix_tokens(input);
     let result = tvm_symbolic::eval::run_machine::<i128>(graph, &prefix, fuel)
-        .map(|run| (run.trace, run.halt_code))
+        .map(|run| (run.trace, run.halt_code, run.call_stack_exhausted))
         .map_err(|e| e.to_string());
     generated_run(Engine::Eval, start, result)
 }
@@ -248,13 +249,18 @@ pub fn run_transformer<S: tvm_engine::transformer::Scalar>(
     let result = Transformer::<S>::new(model)
         .map_err(|e| e.to_string())
         .and_then(|mut t| run(&mut t, &prefix, fuel, |_| {}).map_err(|e| e.to_string()))
-        .map(|run| (run.trace, run.halt_code));
+        .map(|run| (run.trace, run.halt_code, run.call_stack_exhausted));
     generated_run(engine, start, result)
 }
 
-/// How a trace ends: `HALT` with 4 status bytes is an exit; `HALT` alone is
-/// the trap its code names.
-pub fn ending_of(trace: &[Token], halt_code: Option<i64>) -> Ending {
+/// How a generated trace ends: `HALT` with 4 status bytes is an exit;
+/// `HALT` alone is the trap its code names; an engine that stopped before a
+/// `CALL` past the supported depth (`call_stack_exhausted`) ends as the
+/// reference machine does there, with `call stack exhausted`.
+pub fn ending_of(trace: &[Token], halt_code: Option<i64>, call_stack_exhausted: bool) -> Ending {
+    if call_stack_exhausted {
+        return trap_of(TrapKind::CallStackExhausted);
+    }
     if let Some(Token::Op(op)) = trace.last()
         && op.imm() == tvm_dsl::isa::Immediate::Offset
     {
@@ -299,14 +305,39 @@ pub struct Models<'a> {
     pub specialised: Option<&'a tvm_weights::model::Model>,
 }
 
+/// The wasm binary of a catalog program: all its sources compiled (C with
+/// tvm's libc, linked together) or its WAT assembled.
+pub fn wasm(entry: &Program) -> Result<Vec<u8>, tvm_frontend::BuildError> {
+    Ok(tvm_frontend::compile::compile_sources(
+        &entry.source_paths(),
+        &BuildOptions::default(),
+    )?)
+}
+
+/// Builds a catalog program: [`wasm`], decoded and lowered.
+pub fn build(entry: &Program) -> Result<Lowered, tvm_frontend::BuildError> {
+    Ok(tvm_frontend::lower_wasm(&wasm(entry)?)?)
+}
+
+/// A catalog program's input: its manifest arguments (`argv[0]` the
+/// program name) and its standard input, if it has a `stdin` file.
+pub fn input(entry: &Program) -> Result<Input, tvm_frontend::BuildError> {
+    let stdin = entry
+        .read_stdin()
+        .map_err(|e| tvm_frontend::BuildError::Input(e.to_string()))?;
+    Ok(Input::from_args(entry.program_name(), &entry.args())
+        .map_err(|e| tvm_frontend::BuildError::Input(e.to_string()))?
+        .with_stdin(stdin))
+}
+
 /// Runs one program through the engines and checks everything.
 pub fn check(
     entry: &Program,
     options: &Options,
     graph: Option<&tvm_dsl::graph::Graph>,
     model: Option<&tvm_weights::model::Model>,
-) -> Result<ProgramReport, tvm_engine::BuildError> {
-    let program = tvm_engine::build_file(&entry.source_path())?;
+) -> Result<ProgramReport, tvm_frontend::BuildError> {
+    let program = build(entry)?;
     let models = Models {
         graph,
         universal: model,
@@ -322,21 +353,16 @@ pub fn check_built(
     program: &Lowered,
     options: &Options,
     models: Models,
-) -> Result<ProgramReport, tvm_engine::BuildError> {
+) -> Result<ProgramReport, tvm_frontend::BuildError> {
     let Models {
         graph,
         universal: model,
         specialised,
     } = models;
-    let stdin = entry
-        .read_stdin()
-        .map_err(|e| tvm_engine::BuildError::Input(e.to_string()))?;
-    let input = Input::from_args(entry.program_name(), &entry.args())
-        .map_err(|e| tvm_engine::BuildError::Input(e.to_string()))?
-        .with_stdin(stdin);
+    let input = input(entry)?;
     let expected_output = entry
         .read_expected_output()
-        .map_err(|e| tvm_engine::BuildError::Input(e.to_string()))?;
+        .map_err(|e| tvm_frontend::BuildError::Input(e.to_string()))?;
     let expected_ending = match entry.expected_status() {
         ExpectedStatus::Exit(s) => Ending::Exit(s),
         ExpectedStatus::Trap(t) => Ending::Trap(t),

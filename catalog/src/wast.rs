@@ -7,7 +7,7 @@
 //!   start function, if any, runs without trapping). A failure here fails
 //!   the module and every command on it.
 //! - `assert_invalid` / `assert_malformed`: the module fails to parse or
-//!   encode, or [`tvm_engine::decode::decode`] rejects it as
+//!   encode, or [`tvm_frontend::decode::decode`] rejects it as
 //!   [`DecodeError::Invalid`]. Anything else — accepted, or answered with
 //!   `Unsupported` — is a failure.
 //! - `assert_unlinkable` / `assert_trap (module …)`: the module fails to
@@ -54,9 +54,9 @@ use crate::runner::{self, Ending};
 use ::wast::core::{WastArgCore, WastRetCore};
 use ::wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use tvm_engine::decode::DecodeError;
-use tvm_engine::invoke::{self, Invoke, Value, ValueKind};
-use tvm_engine::program::{Input, Program};
+use tvm_frontend::decode::DecodeError;
+use tvm_frontend::invoke::{self, Invoke, Value, ValueKind};
+use tvm_frontend::program::{Input, Program};
 
 /// The skip reason of a call whose run outgrows the transformer's
 /// supported range (positions below 2²²) even when it runs first.
@@ -133,7 +133,7 @@ fn transformer_run<S: tvm_engine::transformer::Scalar>(
     match result {
         Ok(run) => Run {
             output: runner::output_of(&run.trace),
-            ending: runner::ending_of(&run.trace, run.halt_code),
+            ending: runner::ending_of(&run.trace, run.halt_code, run.call_stack_exhausted),
             too_long: false,
         },
         Err(e) => Run {
@@ -546,7 +546,7 @@ impl Script<'_, '_> {
                     self.report.pass();
                     return;
                 };
-                match tvm_engine::decode::decode(&wasm) {
+                match tvm_frontend::decode::decode(&wasm) {
                     Err(DecodeError::Invalid { .. }) => self.report.pass(),
                     Err(e) => self.report.fail(line, command, &expected, e.to_string()),
                     Ok(_) => self.report.fail(line, command, &expected, "accepted"),

@@ -1,7 +1,8 @@
 //! Every C program of the catalog, built with the host C compiler and C
 //! library (`$CC`, default `cc`, `-O2`, nothing from tvm) and run natively
-//! with its manifest arguments, must print exactly its expected output and
-//! exit with its expected status.
+//! with its manifest arguments (verbatim: one `argv` entry each) and
+//! standard input, must print exactly its expected output and exit with its
+//! expected status.
 //!
 //! This is the guarantee that expected outputs do not come from tvm: they
 //! are what an ordinary C toolchain produces.
@@ -25,11 +26,13 @@ fn c_programs_match_their_expected_output_natively() {
         let build_dir = dir.path().join(program.name());
         std::fs::create_dir_all(&build_dir).unwrap();
         let exe = build_dir.join(program.program_name());
+        // Every source, linked together; a local header is found beside
+        // the source that includes it.
         let build = Command::new(&cc)
             .arg("-O2")
             .arg("-o")
             .arg(&exe)
-            .arg(program.source_path())
+            .args(program.source_paths())
             .output()
             .unwrap();
         assert!(
@@ -41,8 +44,8 @@ fn c_programs_match_their_expected_output_natively() {
 
         // argv[0] is the program name, as in the tvm input image.
         let stdin = match program.stdin() {
-            Some(_) => std::process::Stdio::from(
-                std::fs::File::open(program.root_path().join(program.stdin().unwrap())).unwrap(),
+            Some(file) => std::process::Stdio::from(
+                std::fs::File::open(program.root_path().join(file)).unwrap(),
             ),
             None => std::process::Stdio::null(),
         };

@@ -1,7 +1,8 @@
 //! Every catalog program, compiled to wasm (C with the tvm clang command,
-//! WAT with the `wat` crate) and run on wasmi through `tvm-oracle` under the
-//! tvm conventions, must produce exactly its expected output and end with
-//! the expected exit status or trap.
+//! all its sources linked together; WAT with the `wat` crate) and run on
+//! wasmi through `tvm-oracle` under the tvm conventions (its manifest
+//! arguments and standard input), must produce exactly its expected output
+//! and end with the expected exit status or trap.
 //!
 //! Prints the wasmi fuel of each run (≈ executed instructions; see
 //! `tvm_oracle`) so the sizes of the programs are visible with
@@ -10,7 +11,7 @@
 mod common;
 
 use tvm_catalog::{ExpectedStatus, Manifest};
-use tvm_oracle::{Status, run};
+use tvm_oracle::{Status, run, run_with_stdin};
 
 /// Far above the largest program (the sudoku needs under a million).
 const FUEL_LIMIT: u64 = 50_000_000;
@@ -23,7 +24,14 @@ fn every_program_matches_on_the_oracle() {
     for program in &manifest {
         let wasm = common::wasm_of(program);
         let args = program.args();
-        let outcome = match run(&wasm, program.program_name(), &args, Some(FUEL_LIMIT)) {
+        let stdin = program.read_stdin().unwrap();
+        let outcome = match run_with_stdin(
+            &wasm,
+            program.program_name(),
+            &args,
+            &stdin,
+            Some(FUEL_LIMIT),
+        ) {
             Ok(outcome) => outcome,
             Err(e) => {
                 failures.push(format!("{}: {e}", program.name()));

@@ -7,7 +7,7 @@
 //!   `tvm.exit`, both `(func (param i32))`.  i64 operators and call_indirect
 //!   are lowered into routines over the machine's i32 opcodes; memory.size
 //!   is a constant (the memory never grows).
-//! - Functions of the libc (engine/libc/src/libc.c) contain no operator that
+//! - Functions of the libc (frontend/libc/src/libc.c) contain no operator that
 //!   the machine lowers into a routine (i32 mul, div, rem, and, or, xor,
 //!   shifts, rotates, clz, ctz, popcnt, sign extensions; every i64 operator;
 //!   call_indirect), except the few whose use is a cold path.  (clang -O2
@@ -274,7 +274,7 @@ const COLD: [&str; 6] = [
     "run_atexit_handlers",
 ];
 
-/// Every function defined in engine/libc/src/libc.c.
+/// Every function defined in frontend/libc/src/libc.c.
 fn libc_functions() -> Vec<String> {
     let source = std::fs::read_to_string(common::libc_dir().join("src/libc.c")).unwrap();
     let mut names = Vec::new();

@@ -63,6 +63,39 @@ pub mod trap_code {
 /// lookup keys stay below 2²² (see [`MAX_LOCALS`]).
 pub const MAX_CALL_DEPTH: u32 = 1 << 11;
 
+/// The call depth a generated trace has reached, so every engine stops
+/// where the reference machine traps: a `CALL` that would nest
+/// [`MAX_CALL_DEPTH`] calls is refused (`call stack exhausted`), before its
+/// step is generated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallDepth {
+    depth: u32,
+}
+
+impl CallDepth {
+    /// Accounts for a step of `op` about to be generated: `false` when it
+    /// is a `CALL` the reference machine refuses (the depth is unchanged).
+    pub fn admits(&mut self, op: Opcode) -> bool {
+        match op {
+            Opcode::Call if self.depth + 1 >= MAX_CALL_DEPTH => false,
+            Opcode::Call => {
+                self.depth += 1;
+                true
+            }
+            Opcode::Return => {
+                self.depth = self.depth.saturating_sub(1);
+                true
+            }
+            _ => true,
+        }
+    }
+
+    /// Calls currently open.
+    pub fn depth(self) -> u32 {
+        self.depth
+    }
+}
+
 /// The most locals (parameters included) one function may have: locals are
 /// keyed `(depth · MAX_LOCALS + index) · 4 + byte`, below 2²².
 pub const MAX_LOCALS: u32 = 1 << 8;

@@ -5,10 +5,10 @@
 //! literally (see [`tvm_dsl::isa`]): locals live at `(depth, index)` and keep
 //! their values after a return; a slot never written reads as zero.
 
-use crate::program::{Input, Program};
 use std::fmt;
 use tvm_dsl::isa::{Instr, Opcode, trap_code};
 use tvm_dsl::token::Token;
+use tvm_frontend::program::{Input, Program};
 
 /// Receives the tokens of the execution steps, in order.
 pub trait TraceSink {

@@ -840,6 +840,10 @@ pub struct TransformerRun {
     pub halt_code: Option<i64>,
     /// Hull points kept at the end.
     pub hull_points: usize,
+    /// The run stopped before a `CALL` past [`tvm_dsl::isa::MAX_CALL_DEPTH`]
+    /// (where the reference machine traps `call stack exhausted`); the
+    /// trace ends before that step.
+    pub call_stack_exhausted: bool,
 }
 
 /// Why a run stopped early.
@@ -884,26 +888,33 @@ pub fn run<S: Scalar>(
     }
     let mut trace = Vec::new();
     let mut steps = 0u64;
+    let mut depth = tvm_dsl::isa::CallDepth::default();
     loop {
         let class = engine.next_class()?;
-        if class == tvm_dsl::token::VOCAB_SIZE {
-            let halt_code = engine
-                .readout(tvm_dsl::machine::output::HALT_CODE)
-                .and_then(|v| v.integer());
-            return Ok(TransformerRun {
+        let end =
+            |trace, halt_code, call_stack_exhausted, engine: &Transformer<S>| TransformerRun {
                 trace,
                 steps,
                 halt_code,
                 hull_points: engine.hull_points(),
-            });
+                call_stack_exhausted,
+            };
+        if class == tvm_dsl::token::VOCAB_SIZE {
+            let halt_code = engine
+                .readout(tvm_dsl::machine::output::HALT_CODE)
+                .and_then(|v| v.integer());
+            return Ok(end(trace, halt_code, false, engine));
         }
         let token = Token::from_id(class as u32).map_err(|_| RunError::NotAToken {
             position: engine.position(),
             class,
         })?;
-        if matches!(token, Token::Op(_)) {
+        if let Token::Op(op) = token {
             if steps >= fuel {
                 return Err(RunError::OutOfFuel { steps });
+            }
+            if !depth.admits(op) {
+                return Ok(end(trace, None, true, engine));
             }
             steps += 1;
         }

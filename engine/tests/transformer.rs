@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use tvm_dsl::token::Token;
 use tvm_engine::exact::Q;
-use tvm_engine::program::Input;
 use tvm_engine::reference;
 use tvm_engine::transformer::{Scalar, Transformer, run};
+use tvm_frontend::program::Input;
 use tvm_weights::model::{Model, names};
 
 fn model() -> Model {
@@ -25,7 +25,7 @@ fn catalog(name: &str) -> PathBuf {
 
 /// The prefix and the reference trace of a catalog program.
 fn reference_run(file: &str, args: &[&str]) -> (Vec<Token>, Vec<Token>) {
-    let program = tvm_engine::build_file(&catalog(file)).expect("builds");
+    let program = tvm_frontend::build_file(&catalog(file)).expect("builds");
     let input = Input::from_args(file, args).expect("input");
     let mut trace = Vec::new();
     let run = reference::run(&program, &input, 10_000_000, &mut trace);

@@ -1,7 +1,9 @@
 //! Runs a `.wasm` or `.wat` file on the oracle.
 //!
-//! Usage: `cargo run -p tvm-oracle --example run -- FILE [ARGS...]`
+//! Usage: `cargo run -p tvm-oracle --example run -- [--stdin INPUT] FILE [ARGS...]`
 //!
+//! With `--stdin INPUT` the program reads that file's bytes as its standard
+//! input (none otherwise).
 //! The program's output goes to stdout unchanged; a summary line (status or
 //! trap, fuel) goes to stderr. argv[0] is the file stem. The process exits
 //! with the program's exit status (low 8 bits), or 101 after a trap, or 102
@@ -11,12 +13,27 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use tvm_oracle::{Status, run};
+use tvm_oracle::{Status, run_with_stdin};
 
 fn main() -> ExitCode {
-    let mut argv = std::env::args().skip(1);
+    let mut argv = std::env::args().skip(1).peekable();
+    let mut stdin = Vec::new();
+    if argv.peek().is_some_and(|a| a == "--stdin") {
+        argv.next();
+        let Some(input) = argv.next() else {
+            eprintln!("usage: run [--stdin INPUT] FILE [ARGS...]");
+            return ExitCode::from(102);
+        };
+        stdin = match std::fs::read(&input) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                eprintln!("cannot read {input}: {e}");
+                return ExitCode::from(102);
+            }
+        };
+    }
     let Some(file) = argv.next() else {
-        eprintln!("usage: run FILE [ARGS...]");
+        eprintln!("usage: run [--stdin INPUT] FILE [ARGS...]");
         return ExitCode::from(102);
     };
     let args: Vec<String> = argv.collect();
@@ -44,7 +61,7 @@ fn main() -> ExitCode {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    match run(&wasm, &name, &args, Some(u64::MAX / 2)) {
+    match run_with_stdin(&wasm, &name, &args, &stdin, Some(u64::MAX / 2)) {
         Ok(outcome) => {
             let mut stdout = std::io::stdout();
             if stdout.write_all(&outcome.output).is_err() || stdout.flush().is_err() {

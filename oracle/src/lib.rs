@@ -18,6 +18,10 @@
 //!   NUL-terminated argument strings. `argv[0]` is the program name. The
 //!   image must end at or below [`INPUT_LIMIT`] (4096). The memory written to
 //!   is the module's exported memory (clang exports it as `"memory"`).
+//! - Standard input ([`run_with_stdin`]), when not empty, occupies the top
+//!   of that memory, `[size − n, size)`, and the two little-endian words at
+//!   [`STDIN_INFO`] (248) hold its address and `n` (both stay 0 without
+//!   stdin). tvm's libc reads stdin through them.
 //!
 //! # Fuel
 //!
@@ -42,6 +46,10 @@ pub const INPUT_BASE: u32 = 256;
 
 /// The input image must end at or below this address (where data begins).
 pub const INPUT_LIMIT: u32 = 4096;
+
+/// Address of the standard-input header: the address of the first stdin
+/// byte and the number of bytes, two little-endian `u32`s.
+pub const STDIN_INFO: u32 = 248;
 
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +184,16 @@ pub enum OracleError {
         /// End address the image would need.
         needed: usize,
     },
+    /// Standard input does not fit the memory above the input area.
+    #[error(
+        "standard input of {len} bytes does not fit above {INPUT_LIMIT} in a memory of {size} bytes"
+    )]
+    StdinTooLarge {
+        /// Bytes of stdin.
+        len: usize,
+        /// Memory size in bytes.
+        size: usize,
+    },
     /// An argument contains a NUL byte, which C strings cannot hold.
     #[error("argument {index} contains a NUL byte")]
     NulInArgument {
@@ -211,6 +229,53 @@ enum MainKind {
     ArgcArgv,
 }
 
+/// Compiles `wasm` (eagerly, metering fuel when `fuel` is given) after
+/// checking that it imports only what tvm's conventions provide.
+fn compile(wasm: &[u8], fuel: Option<u64>) -> Result<(Engine, Module), OracleError> {
+    let mut config = Config::default();
+    config.compilation_mode(CompilationMode::Eager);
+    config.consume_fuel(fuel.is_some());
+    let engine = Engine::new(&config);
+    let module =
+        Module::new(&engine, wasm).map_err(|e| OracleError::InvalidModule(e.to_string()))?;
+    check_imports(&module)?;
+    Ok((engine, module))
+}
+
+/// A store with `fuel` and a linker that provides `tvm.output` (the low
+/// byte of its argument, as the convention says) and `tvm.exit`.
+fn host(
+    engine: &Engine,
+    fuel: Option<u64>,
+) -> Result<(Store<HostState>, Linker<HostState>), OracleError> {
+    let mut store = Store::new(engine, HostState::default());
+    if let Some(limit) = fuel {
+        store
+            .set_fuel(limit)
+            .map_err(|e| OracleError::Execution(e.to_string()))?;
+    }
+    let mut linker = Linker::<HostState>::new(engine);
+    linker
+        .func_wrap(
+            "tvm",
+            "output",
+            |mut caller: Caller<'_, HostState>, byte: i32| {
+                caller.data_mut().output.push(byte.to_le_bytes()[0]);
+            },
+        )
+        .map_err(|e| OracleError::Instantiation(e.to_string()))?;
+    linker
+        .func_wrap(
+            "tvm",
+            "exit",
+            |_caller: Caller<'_, HostState>, status: i32| -> Result<(), WasmiError> {
+                Err(WasmiError::i32_exit(status))
+            },
+        )
+        .map_err(|e| OracleError::Instantiation(e.to_string()))?;
+    Ok((store, linker))
+}
+
 /// Runs `wasm` under the tvm conventions: `program_name` becomes `argv[0]`,
 /// `args` the rest of argv. `fuel` caps the run (and turns on metering).
 ///
@@ -223,14 +288,19 @@ pub fn run(
     args: &[&str],
     fuel: Option<u64>,
 ) -> Result<Outcome, OracleError> {
-    let mut config = Config::default();
-    config.compilation_mode(CompilationMode::Eager);
-    config.consume_fuel(fuel.is_some());
-    let engine = Engine::new(&config);
-    let module =
-        Module::new(&engine, wasm).map_err(|e| OracleError::InvalidModule(e.to_string()))?;
+    run_with_stdin(wasm, program_name, args, &[], fuel)
+}
 
-    check_imports(&module)?;
+/// [`run`] with `stdin` as the program's standard input, placed at the top
+/// of its memory (see the conventions above; empty: no stdin).
+pub fn run_with_stdin(
+    wasm: &[u8],
+    program_name: &str,
+    args: &[&str],
+    stdin: &[u8],
+    fuel: Option<u64>,
+) -> Result<Outcome, OracleError> {
+    let (engine, module) = compile(wasm, fuel)?;
     let main_kind = main_kind(&module)?;
     let memory_name = exported_memory(&module);
 
@@ -245,32 +315,7 @@ pub fn run(
         MainKind::NoArgs => None,
     };
 
-    let mut store = Store::new(&engine, HostState::default());
-    if let Some(limit) = fuel {
-        store
-            .set_fuel(limit)
-            .map_err(|e| OracleError::Execution(e.to_string()))?;
-    }
-    let mut linker = Linker::<HostState>::new(&engine);
-    linker
-        .func_wrap(
-            "tvm",
-            "output",
-            |mut caller: Caller<'_, HostState>, byte: i32| {
-                // The low byte of the argument, as the convention says.
-                caller.data_mut().output.push(byte.to_le_bytes()[0]);
-            },
-        )
-        .map_err(|e| OracleError::Instantiation(e.to_string()))?;
-    linker
-        .func_wrap(
-            "tvm",
-            "exit",
-            |_caller: Caller<'_, HostState>, status: i32| -> Result<(), WasmiError> {
-                Err(WasmiError::i32_exit(status))
-            },
-        )
-        .map_err(|e| OracleError::Instantiation(e.to_string()))?;
+    let (mut store, linker) = host(&engine, fuel)?;
 
     let instance = match linker.instantiate_and_start(&mut store, &module) {
         Ok(instance) => instance,
@@ -278,6 +323,13 @@ pub fn run(
         Err(error) => return finish(store, fuel, Err(error)),
     };
 
+    if !stdin.is_empty() {
+        let memory = memory_name
+            .as_deref()
+            .and_then(|name| instance.get_memory(&store, name))
+            .ok_or(OracleError::MissingMemory)?;
+        write_stdin(&mut store, memory, stdin)?;
+    }
     let result = match main_kind {
         MainKind::NoArgs => {
             let main = instance
@@ -348,38 +400,8 @@ pub struct Invoked {
 /// the first trap (or `tvm.exit`) ends the sequence. A trap in the start
 /// function ends it before the first call.
 pub fn invoke(wasm: &[u8], calls: &[Call], fuel: Option<u64>) -> Result<Invoked, OracleError> {
-    let mut config = Config::default();
-    config.compilation_mode(CompilationMode::Eager);
-    config.consume_fuel(fuel.is_some());
-    let engine = Engine::new(&config);
-    let module =
-        Module::new(&engine, wasm).map_err(|e| OracleError::InvalidModule(e.to_string()))?;
-    check_imports(&module)?;
-    let mut store = Store::new(&engine, HostState::default());
-    if let Some(limit) = fuel {
-        store
-            .set_fuel(limit)
-            .map_err(|e| OracleError::Execution(e.to_string()))?;
-    }
-    let mut linker = Linker::<HostState>::new(&engine);
-    linker
-        .func_wrap(
-            "tvm",
-            "output",
-            |mut caller: Caller<'_, HostState>, byte: i32| {
-                caller.data_mut().output.push(byte.to_le_bytes()[0]);
-            },
-        )
-        .map_err(|e| OracleError::Instantiation(e.to_string()))?;
-    linker
-        .func_wrap(
-            "tvm",
-            "exit",
-            |_caller: Caller<'_, HostState>, status: i32| -> Result<(), WasmiError> {
-                Err(WasmiError::i32_exit(status))
-            },
-        )
-        .map_err(|e| OracleError::Instantiation(e.to_string()))?;
+    let (engine, module) = compile(wasm, fuel)?;
+    let (mut store, linker) = host(&engine, fuel)?;
     let mut done = Invoked {
         results: Vec::new(),
         trap: None,
@@ -605,6 +627,33 @@ fn write_image(
         .map_err(|e| OracleError::Execution(e.to_string()))
 }
 
+/// Stores `stdin` at the top of memory and its header at [`STDIN_INFO`].
+fn write_stdin(
+    store: &mut Store<HostState>,
+    memory: Memory,
+    stdin: &[u8],
+) -> Result<(), OracleError> {
+    let size = memory.data_size(&*store);
+    let too_large = || OracleError::StdinTooLarge {
+        len: stdin.len(),
+        size,
+    };
+    let start = size
+        .checked_sub(stdin.len())
+        .filter(|&start| start >= INPUT_LIMIT as usize)
+        .ok_or_else(too_large)?;
+    let start32 = u32::try_from(start).map_err(|_| too_large())?;
+    let len32 = u32::try_from(stdin.len()).map_err(|_| too_large())?;
+    let mut header = start32.to_le_bytes().to_vec();
+    header.extend_from_slice(&len32.to_le_bytes());
+    for (at, bytes) in [(STDIN_INFO as usize, header.as_slice()), (start, stdin)] {
+        memory
+            .write(store.as_context_mut(), at, bytes)
+            .map_err(|e| OracleError::Execution(e.to_string()))?;
+    }
+    Ok(())
+}
+
 fn describe_func(ty: &FuncType) -> String {
     format!(
         "(func (param {:?}) (result {:?}))",
@@ -646,6 +695,44 @@ mod tests {
         let outcome = run_wat(PRINT_AB, &[]).unwrap();
         assert_eq!(outcome.output, b"AB");
         assert_eq!(outcome.status, Status::Exited(7));
+    }
+
+    /// Prints the stdin header's length word, then every stdin byte read
+    /// through the header's address (a no-argument main: stdin does not
+    /// need argv).
+    const ECHO_STDIN: &str = r#"(module
+        (import "tvm" "output" (func $out (param i32)))
+        (memory (export "memory") 1)
+        (func (export "main") (result i32)
+            (local $p i32) (local $end i32)
+            (local.set $p (i32.load (i32.const 248)))
+            (local.set $end (i32.add (local.get $p) (i32.load (i32.const 252))))
+            (call $out (i32.add (i32.const 48) (i32.load (i32.const 252))))
+            (block $done
+                (loop $l
+                    (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+                    (call $out (i32.load8_u (local.get $p)))
+                    (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                    (br $l)))
+            (i32.load (i32.const 248))))"#;
+
+    #[test]
+    fn stdin_is_at_the_top_of_memory_with_its_header() {
+        let outcome = run_with_stdin(&wasm(ECHO_STDIN), "prog", &[], b"hi\n", None).unwrap();
+        assert_eq!(outcome.output, b"3hi\n");
+        assert_eq!(outcome.status, Status::Exited(65536 - 3));
+        // No stdin: the header stays zero.
+        let outcome = run_with_stdin(&wasm(ECHO_STDIN), "prog", &[], b"", None).unwrap();
+        assert_eq!(outcome.output, b"0");
+        assert_eq!(outcome.status, Status::Exited(0));
+        let too_big = vec![b'x'; 65536 - 4095];
+        assert!(matches!(
+            run_with_stdin(&wasm(ECHO_STDIN), "prog", &[], &too_big, None),
+            Err(OracleError::StdinTooLarge {
+                len: 61441,
+                size: 65536
+            })
+        ));
     }
 
     #[test]

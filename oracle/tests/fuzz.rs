@@ -38,10 +38,10 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use arbitrary::Unstructured;
-use tvm_engine::decode::DecodeError;
-use tvm_engine::invoke::{Invoke, Value, lower_invokes, read_results};
-use tvm_engine::program::Input;
 use tvm_engine::reference::{self, CountTokens, MAX_CALL_DEPTH, RunError};
+use tvm_frontend::decode::DecodeError;
+use tvm_frontend::invoke::{Invoke, Value, lower_invokes, read_results};
+use tvm_frontend::program::Input;
 use tvm_oracle::{Call, OracleError};
 use wasm_smith::{Config, InstructionKind, InstructionKinds};
 

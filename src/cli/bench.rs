@@ -1,7 +1,7 @@
 //! `tvm bench`: engine speed in tokens per second, measured in one process
 //! so that figures compare as ratios (the machines here are noisy).
 
-use crate::cli::{DEFAULT_FUEL, source};
+use crate::cli::DEFAULT_FUEL;
 use std::process::ExitCode;
 use std::time::Instant;
 use tvm_dsl::token::Token;
@@ -57,10 +57,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         Engine::Exact => return transformer::<tvm_engine::exact::Q>(&args),
         Engine::Specialize => return specialize(&args),
     }
-    let loaded = source::load(
+    let loaded = tvm::source::load(
         std::slice::from_ref(&args.program),
         args.args.as_deref(),
-        &source::SourceFlags::default(),
+        &tvm::source::SourceOptions::default(),
     )?;
     let repeat = args.repeat.max(1);
     let mut trace_times = Vec::new();
@@ -126,10 +126,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
 /// Runs the program `repeat` times through a transformer engine and reports
 /// the median speed and the largest peak heap growth per generated token.
 fn transformer<S: tvm_engine::transformer::Scalar>(args: &BenchArgs) -> anyhow::Result<ExitCode> {
-    let loaded = source::load(
+    let loaded = tvm::source::load(
         std::slice::from_ref(&args.program),
         args.args.as_deref(),
-        &source::SourceFlags::default(),
+        &tvm::source::SourceOptions::default(),
     )?;
     let model = crate::cli::model::load_or_build(None)?;
     let prefix = loaded.program.prefix_tokens(&loaded.input);
@@ -237,10 +237,10 @@ fn specialize(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         );
     }
     for name in &names {
-        let loaded = source::load(
+        let loaded = tvm::source::load(
             std::slice::from_ref(name),
             args.args.as_deref(),
-            &source::SourceFlags::default(),
+            &tvm::source::SourceOptions::default(),
         )?;
         let start = Instant::now();
         let s = crate::cli::specialize::specialize(name, "", &loaded.program, &scheduler)?;

@@ -199,8 +199,7 @@ fn run_all(manifest: &Manifest, args: RunArgs) -> anyhow::Result<ExitCode> {
             engines,
             fuel: args.fuel,
         };
-        let program = tvm_engine::build_file(&entry.source_path())
-            .with_context(|| format!("building {}", entry.name()))?;
+        let program = runner::build(entry).with_context(|| format!("building {}", entry.name()))?;
         let specialised = if args.specialized {
             let s = crate::cli::specialize::specialize(
                 entry.name(),

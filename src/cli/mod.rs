@@ -210,7 +210,11 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            let code = if error.downcast_ref::<tvm_engine::BuildError>().is_some() {
+            // A program that does not build, wherever in the chain.
+            let code = if error
+                .chain()
+                .any(|cause| cause.is::<tvm_frontend::BuildError>())
+            {
                 exit::BUILD
             } else {
                 exit::ERROR
@@ -221,7 +225,7 @@ pub fn main() -> ExitCode {
 }
 
 fn compile(args: CompileArgs) -> anyhow::Result<ExitCode> {
-    let loaded = source::load(&args.program, args.args.as_deref(), &args.source)?;
+    let loaded = tvm::source::load(&args.program, args.args.as_deref(), &args.source.options()?)?;
     if args.json {
         let program = &loaded.program;
         let routines = program
@@ -261,11 +265,11 @@ fn compile(args: CompileArgs) -> anyhow::Result<ExitCode> {
 fn run_reference(args: ReferenceArgs) -> anyhow::Result<ExitCode> {
     let ReferenceArgs { target: args } = args;
     let json = args.json;
-    let (loaded, invoked) = source::load_target(
+    let (loaded, invoked) = tvm::source::load_target(
         &args.program,
         args.args.as_deref(),
         args.invoke.as_deref(),
-        &args.source,
+        &args.source.options()?,
     )?;
     let start = Instant::now();
     let prefix_tokens = loaded.program.prefix_tokens(&loaded.input).len() as u64;
@@ -425,11 +429,11 @@ fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         rational,
     } = args;
     use tvm_symbolic::eval::{Exact, run_machine};
-    let (loaded, invoked) = source::load_target(
+    let (loaded, invoked) = tvm::source::load_target(
         &args.program,
         args.args.as_deref(),
         args.invoke.as_deref(),
-        &args.source,
+        &args.source.options()?,
     )?;
     let graph = tvm_dsl::machine::universal();
     let prefix = loaded.program.prefix_tokens(&loaded.input);
@@ -452,7 +456,8 @@ fn run_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         write_generated_trace(path, &loaded.program.prefix_text(&loaded.input), &run.trace)?;
     }
     let output = tvm_catalog::runner::output_of(&run.trace);
-    let ending = tvm_catalog::runner::ending_of(&run.trace, run.halt_code);
+    let ending =
+        tvm_catalog::runner::ending_of(&run.trace, run.halt_code, run.call_stack_exhausted);
     let completed = matches!(ending, tvm_catalog::runner::Ending::Exit(_));
     write_run_output(&output, invoked.as_ref(), completed)?;
     let tokens = prefix.len() as u64 + run.trace.len() as u64;
@@ -551,10 +556,10 @@ fn finish_generated(
 /// Writes a run's output: the program's bytes as they are or, for an
 /// `--invoke` run that completed, the bytes the call wrote itself as they
 /// are, then each of its results on a line of its own (`i32:5`). The call's
-/// mark and results are the output's last bytes (see [`tvm_engine::invoke`]).
+/// mark and results are the output's last bytes (see [`tvm_frontend::invoke`]).
 fn write_run_output(
     output: &[u8],
-    invoked: Option<&source::Invoked>,
+    invoked: Option<&tvm::source::Invoked>,
     completed: bool,
 ) -> anyhow::Result<()> {
     let Some(invoked) = invoked else {
@@ -568,7 +573,8 @@ fn write_run_output(
     let (own, results) = output.split_at(output.len() - need);
     write_program_output(own)?;
     let mut text = String::new();
-    for values in tvm_engine::invoke::read_results(std::slice::from_ref(&invoked.results), results)
+    for values in
+        tvm_frontend::invoke::read_results(std::slice::from_ref(&invoked.results), results)
     {
         for value in values {
             text.push_str(&format!("{value}\n"));
@@ -579,10 +585,10 @@ fn write_run_output(
 
 /// Writes the program's output: what it wrote to stdout to stdout,
 /// exactly and nothing else, and what it wrote to stderr (framed in the
-/// same stream, see [`tvm_engine::streams`]) to stderr.
+/// same stream, see [`tvm_frontend::streams`]) to stderr.
 fn write_program_output(bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write as _;
-    let streams = tvm_engine::streams::split(bytes);
+    let streams = tvm_frontend::streams::split(bytes);
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(&streams.stdout)

@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use tvm::cache::build_universal;
+use tvm::prepare::{Prepared, prepare};
 use tvm_catalog::runner::{ending_of, output_of};
 use tvm_engine::exact::Q;
-use tvm_engine::transformer::{self, RunError, Scalar, Transformer};
+use tvm_engine::transformer::{self, RunError, Scalar};
 use tvm_weights::milp::{MilpOptions, MilpOutcome};
-use tvm_weights::model::{BuildInfo, Model, Scheduler, graph_text};
-use tvm_weights::model_file::{Expect, ModelFile, digest};
+use tvm_weights::model::{Model, Scheduler};
 
 use super::{
     ending_error, ending_status, exit, finish_generated, memory, source, write_generated_trace,
@@ -70,7 +71,7 @@ pub enum SchedulerKind {
 }
 
 impl ScheduleArgs {
-    fn scheduler(&self) -> Scheduler {
+    pub fn scheduler(&self) -> Scheduler {
         self.scheduler_with_limit(60)
     }
 
@@ -185,117 +186,12 @@ pub fn size(model: &Model) -> [(&'static str, usize); 5] {
     ]
 }
 
-/// Builds the universal model.
-pub fn build_universal(scheduler: &Scheduler) -> anyhow::Result<(Model, BuildInfo)> {
-    let graph = tvm_dsl::machine::universal();
-    Model::build_with(&graph, scheduler).context("building the universal model")
-}
-
-/// The digest of the universal graph.
-fn universal_digest() -> String {
-    digest(graph_text(&tvm_dsl::machine::universal()).as_bytes())
-}
-
-/// The machine graph `model`'s weights must compute: the universal graph,
-/// or for a specialised model the machine graph specialised to the program
-/// its header records (rebuilt from that program).
-pub fn graph_of(model: &Model) -> anyhow::Result<tvm_dsl::graph::Graph> {
-    match &model.program {
-        None => Ok(tvm_dsl::machine::universal()),
-        Some(baked) => super::specialize::graph(&super::specialize::baked_program(baked)?),
-    }
-}
-
-/// Reads a model file, checked against the graph it must compute
-/// ([`graph_of`]), so a file whose weights belong to another program or
-/// graph is refused.
-pub fn read_model(path: &Path) -> anyhow::Result<Model> {
-    let file = ModelFile::read(path, &Expect::any_graph())
-        .with_context(|| format!("reading the model {}", path.display()))?;
-    let model =
-        Model::from_file(&file).with_context(|| format!("loading the model {}", path.display()))?;
-    let expected = match &model.program {
-        None => universal_digest(),
-        Some(_) => digest(
-            graph_text(
-                &graph_of(&model)
-                    .with_context(|| format!("loading the model {}", path.display()))?,
-            )
-            .as_bytes(),
-        ),
-    };
-    if model.graph_digest != expected {
-        anyhow::bail!(
-            "{}: the weights were built for graph {}, but {} has digest {expected}: the file is from another version of tvm or was altered; rebuild it with `tvm {}`",
-            path.display(),
-            model.graph_digest,
-            match &model.program {
-                None => "the universal machine graph".to_owned(),
-                Some(b) => format!("the machine graph specialised to {}", b.name),
-            },
-            if model.program.is_some() {
-                "specialize"
-            } else {
-                "build"
-            }
-        );
-    }
-    Ok(model)
-}
-
-fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("TVM_CACHE_DIR") {
-        return PathBuf::from(dir);
-    }
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
-        return PathBuf::from(dir).join("tvm");
-    }
-    if let Some(home) = std::env::var_os("HOME") {
-        return PathBuf::from(home).join(".cache").join("tvm");
-    }
-    std::env::temp_dir().join("tvm-cache")
-}
-
-/// The model at `path`, or the universal model (default schedule) from the
-/// cache — built and cached when missing. The cache file is named by the
-/// graph's digest and by a fingerprint of the sources that make the weights
-/// (`build.rs`), so a changed construction never reuses a stale file; the
-/// file's digest is checked again on load.
+/// The model at `path`, or the cached universal model (built on first
+/// use), with what the cache does reported on stderr.
 pub fn load_or_build(path: Option<&Path>) -> anyhow::Result<Model> {
-    if let Some(path) = path {
-        return read_model(path);
-    }
-    let digest = universal_digest();
-    let dir = cache_dir();
-    let cached = dir.join(format!(
-        "universal-{}-{}.safetensors",
-        &digest[..12],
-        env!("TVM_MODEL_SOURCES")
-    ));
-    if cached.exists() {
-        match read_model(&cached) {
-            Ok(model) => return Ok(model),
-            Err(e) => eprintln!("[tvm] the cached model is unusable ({e:#}); rebuilding it"),
-        }
-    }
-    eprintln!(
-        "[tvm] building the universal model (MILP schedule, ~10 s; cached as {})",
-        cached.display()
-    );
-    let (model, _) = build_universal(&ScheduleArgs::default().scheduler())?;
-    let written = std::fs::create_dir_all(&dir)
-        .map_err(anyhow::Error::from)
-        .and_then(|()| {
-            let file = model.to_file()?;
-            file.write_atomically(&cached).map_err(anyhow::Error::from)
-        });
-    if let Err(e) = written {
-        eprintln!(
-            "[tvm] could not cache the model in {}: {e:#}",
-            dir.display()
-        );
-    }
-    Ok(model)
+    Ok(tvm::cache::load_or_build(path, &mut |notice| {
+        eprintln!("[tvm] {notice}")
+    })?)
 }
 
 pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
@@ -365,19 +261,17 @@ pub struct EngineOutcome {
     pub peak_bytes: u64,
 }
 
-/// Runs a prefix through an engine of scalar type `S`.
+/// Runs a prefix through an engine of scalar type `S`, with progress on a
+/// terminal's stderr and the run's peak heap growth.
 pub fn run_engine<S: Scalar>(
     model: &Model,
     prefix: &[tvm_dsl::token::Token],
     fuel: u64,
 ) -> anyhow::Result<EngineOutcome> {
-    let mut engine = Transformer::<S>::new(model).context("loading the model into the engine")?;
     let base = memory::reset_peak();
     let start = Instant::now();
     let progress = std::io::stderr().is_terminal();
-    let mut generated = 0u64;
-    let run = transformer::run(&mut engine, prefix, fuel, |_| {
-        generated += 1;
+    let outcome = tvm::execute::run_engine::<S>(model, prefix, fuel, |generated| {
         if progress && generated.is_multiple_of(1 << 16) {
             let rate = generated as f64 / start.elapsed().as_secs_f64().max(1e-9);
             eprint!(
@@ -385,104 +279,15 @@ pub fn run_engine<S: Scalar>(
                 S::NAME
             );
         }
-    });
+    })?;
+    let generated = outcome.run.as_ref().map_or(0, |r| r.trace.len());
     if progress && generated >= 1 << 16 {
         eprint!("\r{:<70}\r", "");
     }
-    let seconds = start.elapsed().as_secs_f64();
-    let peak_bytes = memory::peak().saturating_sub(base);
     Ok(EngineOutcome {
-        run,
-        seconds,
-        peak_bytes,
-    })
-}
-
-/// What a run feeds the transformer: the program, its input, and the
-/// prefix (without the program section for a specialised model).
-pub struct Prepared {
-    /// Program name, for reports.
-    pub name: String,
-    /// The program and input.
-    pub loaded: source::Loaded,
-    /// The tokens pushed before generation starts.
-    pub prefix: Vec<tvm_dsl::token::Token>,
-    /// The call made instead of `main` (`--invoke`).
-    pub invoked: Option<source::Invoked>,
-}
-
-/// Resolves `program` and `args` against `model`: a universal model needs
-/// a program; a specialised one runs its own (a different program is an
-/// error) with the given arguments or the ones it records.
-pub fn prepare(
-    model: &Model,
-    programs: &[String],
-    args: Option<&str>,
-    invoke: Option<&[String]>,
-    flags: &source::SourceFlags,
-) -> anyhow::Result<Prepared> {
-    let program = (!programs.is_empty()).then(|| programs.join(" "));
-    let program = program.as_deref();
-    let Some(baked) = &model.program else {
-        let Some(spec) = program else {
-            anyhow::bail!(
-                "which program? give PROGRAM (a file or catalog name); only a model from `tvm specialize` runs without one"
-            );
-        };
-        let (loaded, invoked) = source::load_target(programs, args, invoke, flags)?;
-        let prefix = loaded.program.prefix_tokens(&loaded.input);
-        return Ok(Prepared {
-            name: spec.to_owned(),
-            loaded,
-            prefix,
-            invoked,
-        });
-    };
-    if invoke.is_some() {
-        anyhow::bail!(
-            "--invoke needs the universal model: the model is specialised to `{}`, whose program runs main (omit --model)",
-            baked.name
-        );
-    }
-    let loaded = match program {
-        Some(spec) => {
-            let args = if flags.argv.is_empty() {
-                args.or(Some(&baked.args))
-            } else {
-                args
-            };
-            let loaded = source::load(programs, args, flags)?;
-            let given = digest(loaded.program.baked_text().as_bytes());
-            if given != baked.digest() {
-                anyhow::bail!(
-                    "the model is specialised to `{}` (program digest {}), but {spec} is a different program (digest {given}): run {spec} with the universal model (omit --model), or specialise it with `tvm specialize {spec}`",
-                    baked.name,
-                    &baked.digest()[..16],
-                );
-            }
-            loaded
-        }
-        None => {
-            let program = super::specialize::baked_program(baked)?;
-            let args = if flags.argv.is_empty() {
-                Some(args.unwrap_or(&baked.args))
-            } else {
-                args
-            };
-            let input = flags.input(&baked.name, args, &program)?;
-            source::Loaded {
-                name: baked.name.clone(),
-                program,
-                input,
-            }
-        }
-    };
-    let prefix = loaded.program.specialised_prefix_tokens(&loaded.input);
-    Ok(Prepared {
-        name: program.unwrap_or(&baked.name).to_owned(),
-        loaded,
-        prefix,
-        invoked: None,
+        run: outcome.run,
+        seconds: outcome.seconds,
+        peak_bytes: memory::peak().saturating_sub(base),
     })
 }
 
@@ -498,7 +303,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         &args.program,
         args.args.as_deref(),
         args.invoke.as_deref(),
-        &args.source,
+        &args.source.options()?,
     )?;
     let engine = args.engine;
     let outcome = match engine {
@@ -528,7 +333,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         write_generated_trace(path, &prefix_text, &run.trace)?;
     }
     let output = output_of(&run.trace);
-    let ending = ending_of(&run.trace, run.halt_code);
+    let ending = ending_of(&run.trace, run.halt_code, run.call_stack_exhausted);
     let completed = matches!(ending, tvm_catalog::runner::Ending::Exit(_));
     write_run_output(&output, invoked.as_ref(), completed)?;
     let tokens = prefix.len() as u64 + run.trace.len() as u64;

@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use tvm_engine::program::{Program, TokenFile};
+use tvm_frontend::program::Program;
 use tvm_weights::model::{BuildInfo, Model, Scheduler};
 use tvm_weights::model_file::BakedProgram;
 
@@ -42,20 +42,6 @@ pub struct Specialized {
     pub removed: Vec<(&'static str, usize, usize)>,
 }
 
-/// The machine graph specialised to `program`.
-pub fn graph(program: &Program) -> anyhow::Result<tvm_dsl::graph::Graph> {
-    tvm_symbolic::specialize::machine(&program.instrs)
-        .context("partially evaluating the machine graph for the program")
-}
-
-/// The program a specialised model's header records.
-pub fn baked_program(baked: &BakedProgram) -> anyhow::Result<Program> {
-    let file = TokenFile::parse(&baked.tokens)
-        .map_err(tvm_engine::BuildError::from)
-        .context("the model's header records a program that does not parse")?;
-    Ok(file.program)
-}
-
 /// Specialises `program` (named `name`, default arguments `args`).
 pub fn specialize(
     name: &str,
@@ -64,7 +50,7 @@ pub fn specialize(
     scheduler: &Scheduler,
 ) -> anyhow::Result<Specialized> {
     let start = Instant::now();
-    let graph = graph(program)?;
+    let graph = tvm::cache::specialised_graph(program)?;
     let graph_seconds = start.elapsed().as_secs_f64();
     let universal = tvm_dsl::machine::universal();
     let removed = tvm_symbolic::specialize::removed(&universal, &graph).counts;
@@ -92,7 +78,7 @@ pub fn run(args: SpecializeArgs) -> anyhow::Result<ExitCode> {
         args: program_args,
         out: args,
     } = args;
-    let loaded = source::load(&programs, program_args.as_deref(), &flags)?;
+    let loaded = tvm::source::load(&programs, program_args.as_deref(), &flags.options()?)?;
     let program = programs.join(" ");
     let default_args = match &program_args {
         Some(a) => a.clone(),

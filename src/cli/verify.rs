@@ -60,6 +60,10 @@ pub struct VerifyArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Print failed items whole (by default each shows its first 8
+    /// culprits and 2,000 characters of reason and counterexample).
+    #[arg(long)]
+    full: bool,
 }
 
 /// Progress on a terminal: `[verify] done/total`.
@@ -97,7 +101,20 @@ fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1e3)
 }
 
-fn print_item(i: &ItemReport) {
+/// `text`, cut to 2,000 characters unless `full`.
+fn clip(text: &str, full: bool) -> String {
+    const LIMIT: usize = 2_000;
+    match text.char_indices().nth(LIMIT) {
+        Some((at, _)) if !full => format!(
+            "{}… ({} more characters; --full or --json shows all)",
+            &text[..at],
+            text.len() - at
+        ),
+        _ => text.to_owned(),
+    }
+}
+
+fn print_item(i: &ItemReport, full: bool) {
     let mark = if i.is_proven() { "✓" } else { "✗" };
     let layer = i.layer.map_or_else(|| "-".to_owned(), |l| l.to_string());
     println!(
@@ -110,15 +127,21 @@ fn print_item(i: &ItemReport) {
         i.about
     );
     if let Verdict::Failed(f) = &i.verdict {
-        println!("    why: {}", f.reason);
-        if let Some(c) = &f.counterexample {
-            println!("    counterexample: {c}");
-        }
-        for c in f.culprits.iter().take(8) {
+        // The coefficients responsible first, then why, then the
+        // counterexample; long lists are cut unless `--full`.
+        let culprits = if full { f.culprits.len() } else { 8 };
+        for c in f.culprits.iter().take(culprits) {
             println!("    culprit: {c}");
         }
-        if f.culprits.len() > 8 {
-            println!("    … and {} more", f.culprits.len() - 8);
+        if f.culprits.len() > culprits {
+            println!(
+                "    … and {} more culprits (--full shows all)",
+                f.culprits.len() - culprits
+            );
+        }
+        println!("    why: {}", clip(&f.reason, full));
+        if let Some(c) = &f.counterexample {
+            println!("    counterexample: {}", clip(c, full));
         }
     }
 }
@@ -149,8 +172,8 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     // they run for it only when selected.
     let specialised = match model.as_ref().and_then(|m| m.program.as_ref()) {
         Some(baked) => {
-            let program = super::specialize::baked_program(baked)?;
-            let graph = super::specialize::graph(&program)?;
+            let program = tvm::cache::baked_program(baked)?;
+            let graph = tvm::cache::specialised_graph(&program)?;
             Some((program, graph))
         }
         None => None,
@@ -183,6 +206,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         &items,
         args.json,
         args.failures,
+        args.full,
         elapsed,
         specialised.is_some(),
     );
@@ -200,6 +224,7 @@ fn report(
     items: &[ItemReport],
     json: bool,
     failures_only: bool,
+    full: bool,
     elapsed: Duration,
     specialised: bool,
 ) {
@@ -232,7 +257,7 @@ fn report(
     }
     for i in items {
         if !failures_only || !i.is_proven() {
-            print_item(i);
+            print_item(i, full);
         }
     }
     println!();

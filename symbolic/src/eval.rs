@@ -355,6 +355,10 @@ pub struct MachineRun {
     /// The immediate of the final step (the HALT's trap code when it
     /// halted).
     pub halt_code: Option<i64>,
+    /// The run stopped before a `CALL` past [`tvm_dsl::isa::MAX_CALL_DEPTH`]
+    /// (where the reference machine traps `call stack exhausted`); the
+    /// trace ends before that step.
+    pub call_stack_exhausted: bool,
 }
 
 /// Runs the machine graph on a token prefix (ending in `<run>`),
@@ -375,6 +379,7 @@ pub fn run_machine<N: Number>(
     }
     let mut trace = Vec::new();
     let mut steps = 0u64;
+    let mut depth = tvm_dsl::isa::CallDepth::default();
     let read = |eval: &Evaluator<N>, name: &'static str| -> Result<i64, EvalError> {
         let v = eval.output(name)?;
         v.to_i64().ok_or_else(|| EvalError::Decode {
@@ -400,11 +405,20 @@ pub fn run_machine<N: Number>(
                 trace,
                 steps,
                 halt_code,
+                call_stack_exhausted: false,
             });
         };
-        if matches!(token, Token::Op(_)) {
+        if let Token::Op(op) = token {
             if steps >= fuel {
                 return Err(EvalError::OutOfFuel { steps });
+            }
+            if !depth.admits(op) {
+                return Ok(MachineRun {
+                    trace,
+                    steps,
+                    halt_code: None,
+                    call_stack_exhausted: true,
+                });
             }
             steps += 1;
         }

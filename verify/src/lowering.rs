@@ -7,7 +7,7 @@
 //! # Method
 //!
 //! The routine's instructions are executed symbolically, following the
-//! reference machine ([`tvm_engine::reference`]) instruction by instruction:
+//! reference machine (`tvm_engine::reference`) instruction by instruction:
 //! the operand stack holds 32-bit terms, locals are keyed by `(call depth,
 //! index)` and keep their values across returns (a local never written reads
 //! as a free variable `stale.dD.lI`, so the proof holds whatever an earlier
@@ -143,8 +143,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use tvm_dsl::isa::{Instr, MAX_CALL_DEPTH, Opcode, trap_code};
-use tvm_engine::lower::asm::Asm;
-use tvm_engine::lower::routine::Routine;
+use tvm_frontend::lower::asm::Asm;
+use tvm_frontend::lower::routine::Routine;
 use z3::ast::{BV, Bool, Dynamic};
 
 use crate::obligation::{Kind, Obligation, Smt};

@@ -10,7 +10,7 @@ use std::time::Instant;
 use tvm_dsl::graph::Graph;
 use tvm_dsl::isa::Opcode;
 use tvm_dsl::machine::Ports;
-use tvm_engine::lower::routine::Routine;
+use tvm_frontend::lower::routine::Routine;
 
 use crate::lowering::{self, routine_name};
 use crate::obligation::{Kind, Obligation};

@@ -39,6 +39,25 @@ pub fn show_assignment(values: &[(String, String)]) -> String {
     s
 }
 
+/// The constants a script declares (`declare-const NAME`, or `declare-fun
+/// NAME ()`): the claim's own variables.
+pub fn declared_constants(script: &str) -> std::collections::BTreeSet<&str> {
+    let mut names = std::collections::BTreeSet::new();
+    for (keyword, nullary) in [("(declare-const ", false), ("(declare-fun ", true)] {
+        for (at, _) in script.match_indices(keyword) {
+            let rest = &script[at + keyword.len()..];
+            let end = rest
+                .find(|c: char| c.is_whitespace() || c == '(' || c == ')')
+                .unwrap_or(rest.len());
+            let (name, after) = rest.split_at(end);
+            if !nullary || after.trim_start().starts_with("()") {
+                names.insert(name.trim_matches('|'));
+            }
+        }
+    }
+    names
+}
+
 /// z3 resource units per unit of `budget` in [`check`].
 pub const RLIMIT_PER_UNIT: u32 = 2_000;
 
@@ -114,10 +133,14 @@ fn decide(solver: &z3::Solver, claim: &Smt) -> Outcome {
     match solver.check() {
         z3::SatResult::Unsat => Outcome::Proven,
         z3::SatResult::Sat => {
+            // Only the claim's own variables: a solver's model may also
+            // define auxiliary constants (z3's `fold-rec-…`), which say
+            // nothing to a reader and can run to megabytes.
+            let own = declared_constants(&claim.script);
             let mut values = Vec::new();
             if let Some(model) = solver.get_model() {
                 for decl in &model {
-                    if decl.arity() != 0 {
+                    if decl.arity() != 0 || !own.contains(decl.name().as_str()) {
                         continue;
                     }
                     if let Some(z3::Interp::Const(v)) = model.get_interp(&decl) {
@@ -158,6 +181,27 @@ mod tests {
                 assert_eq!(v.len(), 1);
                 assert_eq!(v[0].0, "x");
                 assert_ne!(v[0].1, "0.0");
+            }
+            other => panic!("expected a counterexample, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_counterexample_names_only_the_claims_own_constants() {
+        let script = "(declare-const x Real)\n(declare-fun |y| () Real)\n\
+                      (declare-fun f (Real) Real)\n(define-fun g () Real 2.0)\n";
+        let names: Vec<&str> = declared_constants(script).into_iter().collect();
+        assert_eq!(names, ["x", "y"]);
+        // `g` is defined, not declared: the model may give it, the report
+        // does not.
+        let fails = Smt {
+            logic: "QF_LRA",
+            script: format!("{script}(assert (= x (+ g 1.0)))\n(assert (> y x))\n"),
+        };
+        match check(&fails, 0) {
+            Outcome::Counterexample(v) => {
+                let named: Vec<&str> = v.iter().map(|(k, _)| k.as_str()).collect();
+                assert_eq!(named, ["x", "y"], "{v:?}");
             }
             other => panic!("expected a counterexample, got {other:?}"),
         }

@@ -11,7 +11,7 @@ use crate::obligation::Kind;
 use crate::report::ItemReport;
 use serde::Serialize;
 use std::collections::BTreeSet;
-use tvm_engine::lower::routine::Routine;
+use tvm_frontend::lower::routine::Routine;
 
 /// One assumption of the report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -3,7 +3,7 @@
 //! counterexample.
 
 use tvm_dsl::isa::Opcode;
-use tvm_engine::lower::routine::Routine;
+use tvm_frontend::lower::routine::Routine;
 use tvm_verify::lowering::{self, RoutineCode, Spec};
 use tvm_verify::obligation::Obligation;
 use tvm_verify::smt::{Outcome, check};

@@ -7,24 +7,22 @@
 
 use std::path::{Path, PathBuf};
 
-use tvm_catalog::{Language, Program};
+use tvm_catalog::Program;
 
 /// The freestanding libc the C programs are linked with.
 pub fn libc_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/libc")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend/libc")
 }
 
 /// Compiles one C source to wasm exactly as tvm does (the engine's front
 /// end: clang with the tvm libc).
 pub fn compile_c(source: &Path) -> Vec<u8> {
-    tvm_engine::frontend::compile_file(source)
+    tvm_frontend::compile::compile_file(source)
         .unwrap_or_else(|e| panic!("{}: {e}", source.display()))
 }
 
-/// The wasm bytes of a catalog program: C through clang, WAT through `wat`.
+/// The wasm bytes of a catalog program: C through clang (all its sources
+/// linked together), WAT through `wat`.
 pub fn wasm_of(program: &Program) -> Vec<u8> {
-    match program.language() {
-        Language::C | Language::Wat => tvm_engine::frontend::compile_file(&program.source_path())
-            .unwrap_or_else(|e| panic!("{}: {e}", program.name())),
-    }
+    tvm_catalog::runner::wasm(program).unwrap_or_else(|e| panic!("{}: {e}", program.name()))
 }

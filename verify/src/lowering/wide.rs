@@ -2,7 +2,7 @@
 //! 64-bit vectors `concat(hi, lo)` of the operand words.
 
 use tvm_dsl::isa::trap_code;
-use tvm_engine::lower::routine::Routine;
+use tvm_frontend::lower::routine::Routine;
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -385,9 +385,8 @@ fn signature(
     })
 }
 
-/// Evaluates a constant expression: `i32.const`, `i64.const`,
-/// `global.get` of an earlier global, and the extended-const `add`, `sub`,
-/// `mul`.
+/// Evaluates a constant expression: `i32.const`, `i64.const` and
+/// `global.get` of an earlier global (WebAssembly 2.0's integer forms).
 fn const_value(
     expr: &ConstExpr<'_>,
     globals: &[Global],
@@ -398,20 +397,6 @@ fn const_value(
     loop {
         let offset = reader.original_position();
         let op = reader.read().map_err(invalid)?;
-        let binary = |stack: &mut Vec<(ValueKind, u64)>, f: fn(u64, u64) -> u64| {
-            let (Some((k, b)), Some((_, a))) = (stack.pop(), stack.pop()) else {
-                return;
-            };
-            let v = f(a, b);
-            stack.push((
-                k,
-                if k == ValueKind::I32 {
-                    v as u32 as u64
-                } else {
-                    v
-                },
-            ));
-        };
         match op {
             Operator::End => break,
             Operator::I32Const { value } => stack.push((ValueKind::I32, u64::from(value as u32))),
@@ -427,9 +412,8 @@ fn const_value(
                 })?;
                 stack.push((g.kind.clone()?, g.init));
             }
-            Operator::I32Add | Operator::I64Add => binary(&mut stack, u64::wrapping_add),
-            Operator::I32Sub | Operator::I64Sub => binary(&mut stack, u64::wrapping_sub),
-            Operator::I32Mul | Operator::I64Mul => binary(&mut stack, u64::wrapping_mul),
+            // Extended constant expressions (add, sub, mul) are not
+            // WebAssembly 2.0: validation rejects them before this.
             other => {
                 let name = operator_name(&other);
                 let feature = Feature::of_operator(&name);

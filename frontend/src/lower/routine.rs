@@ -140,25 +140,16 @@ impl Routine {
         self.result_words() == 2
     }
 
-    /// Words it returns.
+    /// Words it returns: 2 for the [`Routine::WIDE`] ones, else 1.
     pub const fn result_words(self) -> u32 {
-        match self {
-            Routine::MulWide
-            | Routine::Mul64
-            | Routine::DivU64
-            | Routine::RemU64
-            | Routine::DivS64
-            | Routine::RemS64
-            | Routine::Shl64
-            | Routine::ShrU64
-            | Routine::ShrS64
-            | Routine::Rotl64
-            | Routine::Rotr64
-            | Routine::Clz64
-            | Routine::Ctz64
-            | Routine::Popcnt64 => 2,
-            _ => 1,
+        let mut i = 0;
+        while i < Routine::WIDE.len() {
+            if Routine::WIDE[i] as u8 == self as u8 {
+                return 2;
+            }
+            i += 1;
         }
+        1
     }
 
     /// The WebAssembly operator it implements, like `i32.mul`.
@@ -287,7 +278,7 @@ impl Routine {
                 a.plain(Return);
             }
             Routine::Shl => {
-                count_mod_32(a, 1);
+                count_mod(a, 1, 5);
                 let (done, top) = (a.label(), a.label());
                 a.get(1);
                 a.plain(Eqz);
@@ -425,15 +416,16 @@ pub(super) fn decrement_and_loop(a: &mut Asm, n: u32, top: super::asm::Label) {
     a.br_if(top);
 }
 
-/// `k = k mod 32` for local `k`, by subtracting 2^31 … 2^5 where they fit
-/// (skipped when `k < 32` already, the common case).
-fn count_mod_32(a: &mut Asm, k: u32) {
+/// `k = k mod 2^bits` for local `k` (`bits` 5 for i32 shift counts, 6 for
+/// i64), by subtracting 2^31 … 2^bits where they fit (skipped when `k <
+/// 2^bits` already, the common case).
+pub(super) fn count_mod(a: &mut Asm, k: u32, bits: u32) {
     let done = a.label();
     a.get(k);
-    a.konst(32);
+    a.konst(1 << bits);
     a.plain(LtU);
     a.br_if(done);
-    for bit in (5..32).rev() {
+    for bit in (bits..32).rev() {
         let p = 1u32 << bit;
         a.get(k);
         a.konst(p);
@@ -692,7 +684,7 @@ fn and(a: &mut Asm) {
 fn shift_right(a: &mut Asm, signed: bool) {
     // r starts as the sign fill (0, or -1 when signed and negative), then
     // takes the top 32 - k bits of x one at a time.
-    count_mod_32(a, 1);
+    count_mod(a, 1, 5);
     let (zero, top) = (a.label(), a.label());
     a.get(1);
     a.plain(Eqz);
@@ -727,7 +719,7 @@ fn shift_right(a: &mut Asm, signed: bool) {
 }
 
 fn rotate(a: &mut Asm, right: bool) {
-    count_mod_32(a, 1);
+    count_mod(a, 1, 5);
     let (done, top) = (a.label(), a.label());
     a.get(1);
     a.plain(Eqz);

@@ -4,12 +4,12 @@
 //! the operator.
 //!
 //! ```sh
-//! cargo run --release -p tvm-engine --example i64_costs
+//! cargo run --release -p tvm-frontend --example i64_costs
 //! ```
 
-use tvm_engine::invoke::{Invoke, Value, lower_invokes};
-use tvm_engine::program::Input;
 use tvm_engine::reference::{self, CountTokens};
+use tvm_frontend::invoke::{Invoke, Value, lower_invokes};
+use tvm_frontend::program::Input;
 
 const BINARY: [&str; 25] = [
     "add", "sub", "mul", "div_s", "div_u", "rem_s", "rem_u", "and", "or", "xor", "shl", "shr_s",

@@ -24,7 +24,7 @@
 //! Every loop runs at most 64 times, so each routine costs O(64) steps.
 
 use super::asm::{Asm, Label};
-use super::routine::{Routine, decrement_and_loop, trap};
+use super::routine::{Routine, count_mod, decrement_and_loop, trap};
 use tvm_dsl::isa::{Opcode::*, trap_code};
 
 /// Emits the body of an i64 routine (after its prologue).
@@ -338,29 +338,6 @@ fn div_s64(a: &mut Asm, remainder: bool) {
     }
 }
 
-/// `k = k mod 64` for local `k`: subtract 2^31 … 2^6 where they fit
-/// (skipped when `k < 64` already).
-fn count_mod_64(a: &mut Asm, k: u32) {
-    let done = a.label();
-    a.get(k);
-    a.konst(64);
-    a.plain(LtU);
-    a.br_if(done);
-    for bit in (6..32).rev() {
-        let p = 1u32 << bit;
-        a.get(k);
-        a.konst(p);
-        a.plain(Sub);
-        a.get(k);
-        a.get(k);
-        a.konst(p);
-        a.plain(GeU);
-        a.plain(Select);
-        a.set(k);
-    }
-    a.place(done);
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Shift {
     Left,
@@ -378,7 +355,7 @@ fn call2(a: &mut Asm, op: Routine, x: impl Fn(&mut Asm), y: impl Fn(&mut Asm)) {
 fn shift(a: &mut Asm, kind: Shift) {
     // Locals: x 0, 1; k 2 (the high word 3 of the count is ignored).
     let (small, done) = (a.label(), a.label());
-    count_mod_64(a, 2);
+    count_mod(a, 2, 6);
     let k_minus_32 = |a: &mut Asm| {
         a.get(2);
         a.konst(32);
@@ -458,7 +435,7 @@ fn shift(a: &mut Asm, kind: Shift) {
 fn rotate(a: &mut Asm, right: bool) {
     // Locals: x 0, 1; k 2; the two shifted parts 4, 5 and 6, 7.
     let done: Label = a.label();
-    count_mod_64(a, 2);
+    count_mod(a, 2, 6);
     a.get(2);
     a.plain(Eqz);
     a.br_if(done);

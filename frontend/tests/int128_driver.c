@@ -1,5 +1,5 @@
 /*
- * Differential driver for engine/libc/src/int128.c, built with the host C
+ * Differential driver for frontend/libc/src/int128.c, built with the host C
  * compiler together with that file compiled with its helpers renamed
  * (-D__multi3=tvm_multi3 ...), so the host's own compiler-rt/libgcc
  * helpers behind the native operators stay untouched.

@@ -5,8 +5,8 @@
 //! constant-operand forms, and the `__tvm_scratch` forms.
 
 use proptest::prelude::*;
-use tvm_engine::program::Input;
 use tvm_engine::reference::{self, CountTokens, RunError, TrapKind};
+use tvm_frontend::program::Input;
 use tvm_oracle::Status;
 
 const BINARY: [&str; 15] = [
@@ -60,7 +60,7 @@ fn both(wasm: &[u8]) -> (String, String) {
         Status::Exited(v) => format!("exit {:#010x}", v as u32),
         Status::Trapped(kind) => format!("trap {}", kind.name()),
     };
-    let program = tvm_engine::lower_wasm(wasm).expect("module lowers");
+    let program = tvm_frontend::lower_wasm(wasm).expect("module lowers");
     let run = reference::run(
         &program,
         &Input::default(),
@@ -219,7 +219,7 @@ fn i64_copies_match_webassembly() {
             );
             let wasm = wat::parse_str(&text).expect("valid WAT");
             let oracle = tvm_oracle::run(&wasm, "copy", &[], None).expect("oracle runs");
-            let program = tvm_engine::lower_wasm(&wasm).expect("lowers");
+            let program = tvm_frontend::lower_wasm(&wasm).expect("lowers");
             let run = reference::run(
                 &program,
                 &Input::default(),
@@ -256,7 +256,8 @@ fn boolean_operands_take_the_short_path_and_stay_exact() {
         }
     }
     // The short path is short.
-    let program = tvm_engine::lower_wasm(&module("and", 1, Some(1), Path::Global)).expect("lowers");
+    let program =
+        tvm_frontend::lower_wasm(&module("and", 1, Some(1), Path::Global)).expect("lowers");
     let run = reference::run(
         &program,
         &Input::default(),

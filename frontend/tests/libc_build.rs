@@ -19,9 +19,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use tvm_engine::frontend::{self, FrontendError};
-use tvm_engine::program::Input;
 use tvm_engine::reference::{self, CountTokens};
+use tvm_frontend::compile::{self, FrontendError};
+use tvm_frontend::program::Input;
 use wasmparser::{KnownCustom, Name, Operator, Parser, Payload, TypeRef};
 
 /// Writes `source` as `name` in a fresh directory (kept alive by the
@@ -36,7 +36,7 @@ fn write_c(name: &str, source: &str) -> (tempfile::TempDir, PathBuf) {
 /// Builds and runs a C program on the reference machine: (stdout and
 /// stderr still framed together, exit status, steps).
 fn run_c(path: &Path, args: &[&str], stdin: &[u8]) -> (Vec<u8>, i32, u64) {
-    let program = tvm_engine::build_file(path).unwrap_or_else(|e| panic!("{e}"));
+    let program = tvm_frontend::build_file(path).unwrap_or_else(|e| panic!("{e}"));
     let input = Input::from_args("program", args)
         .unwrap()
         .with_stdin(stdin.to_vec());
@@ -243,7 +243,7 @@ const ALLOWED: [(&str, &str); 24] = [
 #[test]
 fn libc_functions_use_no_lowered_operator_outside_cold_paths() {
     let (_dir, path) = write_c("uses_everything.c", USES_EVERYTHING);
-    let wasm = frontend::compile_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    let wasm = compile::compile_file(&path).unwrap_or_else(|e| panic!("{e}"));
     let operators = lowered_operators(&wasm);
     for linked in [
         "tvm_scan",
@@ -303,7 +303,7 @@ fn functions_a_program_does_not_call_are_not_linked() {
         "hello.c",
         "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n",
     );
-    let linked = functions(&frontend::compile_file(&path).unwrap());
+    let linked = functions(&compile::compile_file(&path).unwrap());
     for absent in [
         "printf",
         "tvm_format",
@@ -322,7 +322,7 @@ fn functions_a_program_does_not_call_are_not_linked() {
     assert!(linked.iter().any(|f| f == "puts"));
     assert!(linked.len() <= 6, "{linked:?}");
     // nor their data (printf's 512 bytes of tables)
-    let program = tvm_engine::build_file(&path).unwrap();
+    let program = tvm_frontend::build_file(&path).unwrap();
     let data: usize = program.data.iter().map(|s| s.bytes.len()).sum();
     assert!(data < 64, "{data} bytes of data");
 
@@ -330,7 +330,7 @@ fn functions_a_program_does_not_call_are_not_linked() {
         "args.c",
         "#include <stdlib.h>\nint main(int c, char **v) { return atoi(v[c - 1]); }\n",
     );
-    let linked = functions(&frontend::compile_file(&path).unwrap());
+    let linked = functions(&compile::compile_file(&path).unwrap());
     for absent in ["strto_parse", "acc_push_wide", "mul_small", "printf"] {
         assert!(
             !linked.iter().any(|f| f == absent),
@@ -350,7 +350,7 @@ fn math_functions_fail_to_build_and_say_why() {
             "#include <math.h>\nint main(int argc, char **argv) {{ double x = argc; return (int){call}; }}\n"
         );
         let (_dir, path) = write_c("uses_math.c", &source);
-        let error = frontend::compile_file(&path).unwrap_err();
+        let error = compile::compile_file(&path).unwrap_err();
         let FrontendError::Clang { stderr, .. } = &error else {
             panic!("{name}: {error}");
         };
@@ -362,7 +362,7 @@ fn math_functions_fail_to_build_and_say_why() {
         "includes_math.c",
         "#include <math.h>\nint main(void) { return FP_NORMAL - 4; }\n",
     );
-    frontend::compile_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    compile::compile_file(&path).unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[test]
@@ -449,7 +449,7 @@ int main(void) {
         "{}",
         String::from_utf8_lossy(&out)
     );
-    let streams = tvm_engine::streams::split(&out);
+    let streams = tvm_frontend::streams::split(&out);
     assert_eq!(streams.stdout, b"a\xff\n");
     assert_eq!(streams.stderr, b"b\xffc");
 }
@@ -678,7 +678,7 @@ int main(int argc, char **argv) {{
 "#
     );
     let (_dir, path) = write_c("cost.c", &source);
-    let program = tvm_engine::build_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    let program = tvm_frontend::build_file(&path).unwrap_or_else(|e| panic!("{e}"));
     let mut table = String::new();
     let mut over = Vec::new();
     for (k, (what, _, bound)) in cases.iter().enumerate() {
@@ -712,7 +712,7 @@ int main(void) {
 }
 "#,
     );
-    let program = tvm_engine::build_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    let program = tvm_frontend::build_file(&path).unwrap_or_else(|e| panic!("{e}"));
     let input = Input::from_args("abort", &[]).unwrap();
     let run = reference::run(&program, &input, 1_000_000, &mut CountTokens(0));
     assert_eq!(run.output, b"1\n");

@@ -1,12 +1,12 @@
 //! i64, `call_indirect` and `memory.grow` against wasmi: the same module's
 //! exports called with the same arguments, on the reference machine
-//! (through [`tvm_engine::invoke`]) and on wasmi (through
+//! (through [`tvm_frontend::invoke`]) and on wasmi (through
 //! [`tvm_oracle::invoke`]), must give the same results and the same traps.
 
 use proptest::prelude::*;
-use tvm_engine::invoke::{Invoke, Value, lower_invokes, read_results};
-use tvm_engine::program::Input;
 use tvm_engine::reference::{self, CountTokens, RunError, TrapKind};
+use tvm_frontend::invoke::{Invoke, Value, lower_invokes, read_results};
+use tvm_frontend::program::Input;
 
 /// How a sequence of calls went on one machine: results per call that
 /// returned, then the trap that stopped it (by the spec's name).

@@ -1,4 +1,4 @@
-//! The 128-bit compiler helpers of tvm's libc (`engine/libc/src/int128.c`:
+//! The 128-bit compiler helpers of tvm's libc (`frontend/libc/src/int128.c`:
 //! `__multi3`, `__udivti3`, `__umodti3`, `__divti3`, `__modti3`,
 //! `__ashlti3`, `__lshrti3`, `__ashrti3`) and printf's 64-bit conversions.
 //!
@@ -62,7 +62,7 @@ fn run_native(dir: &Path, sources: &[PathBuf], flags: &[String]) -> String {
 /// Compiles a C program with tvm's front end and runs it on the wasm
 /// oracle; its output.
 fn run_tvm_wasm(path: &Path) -> String {
-    let wasm = tvm_engine::frontend::compile_file(path).unwrap_or_else(|e| panic!("{e}"));
+    let wasm = tvm_frontend::compile::compile_file(path).unwrap_or_else(|e| panic!("{e}"));
     let outcome = tvm_oracle::run(&wasm, "program", &[], Some(1 << 40)).unwrap();
     assert_eq!(outcome.status, Status::Exited(0));
     String::from_utf8(outcome.output).unwrap()
@@ -136,7 +136,7 @@ fn int128_programs_link_and_run_like_native_code() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("uses_int128.c");
     std::fs::write(&path, USES_INT128).unwrap();
-    let wasm = tvm_engine::frontend::compile_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    let wasm = tvm_frontend::compile::compile_file(&path).unwrap_or_else(|e| panic!("{e}"));
 
     // Every helper is linked, and none reaches a helper through its calls.
     let calls = call_graph(&wasm);

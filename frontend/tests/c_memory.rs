@@ -5,9 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use tvm_engine::frontend::{self, FrontendError};
-use tvm_engine::program::{Input, MAX_MEMORY};
 use tvm_engine::reference::{self, CountTokens};
+use tvm_frontend::compile::{self, FrontendError};
+use tvm_frontend::program::{Input, MAX_MEMORY};
 use wasmparser::{Parser, Payload};
 
 /// Writes `source` as `name` in a fresh directory (kept alive by the
@@ -32,7 +32,7 @@ fn memory_pages(wasm: &[u8]) -> (u64, Option<u64>) {
 
 /// Builds and runs a C program on the reference machine; its output.
 fn run_c(path: &Path) -> String {
-    let program = tvm_engine::build_file(path).unwrap_or_else(|e| panic!("{e}"));
+    let program = tvm_frontend::build_file(path).unwrap_or_else(|e| panic!("{e}"));
     let input = Input::from_args("program", &[]).unwrap();
     let run = reference::run(&program, &input, 50_000_000, &mut CountTokens(0));
     assert_eq!(run.result, Ok(0), "output so far: {:?}", run.output);
@@ -90,10 +90,10 @@ int main(void) {
 #[test]
 fn c_programs_get_the_whole_machine_memory() {
     let (_dir, path) = write_c("big_data.c", BIG_DATA);
-    let wasm = frontend::compile_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    let wasm = compile::compile_file(&path).unwrap_or_else(|e| panic!("{e}"));
     let pages = u64::from(MAX_MEMORY / 65536);
     assert_eq!(memory_pages(&wasm), (pages, Some(pages)));
-    let program = tvm_engine::lower_wasm(&wasm).unwrap();
+    let program = tvm_frontend::lower_wasm(&wasm).unwrap();
     assert_eq!(program.memory_size, MAX_MEMORY);
     // The zero array is not part of the program: only the initialised
     // bytes are.
@@ -116,7 +116,7 @@ fn a_program_too_big_for_the_memory_says_how_big_and_the_limit() {
         "char huge[2000000];\n\
          int main(int argc, char **argv) { huge[argc] = 1; return huge[argc + 5]; }\n",
     );
-    let error = frontend::compile_file(&path).unwrap_err();
+    let error = compile::compile_file(&path).unwrap_err();
     let FrontendError::TooBig { needed, .. } = &error else {
         panic!("expected TooBig, got {error:?}");
     };
@@ -143,7 +143,7 @@ fn an_undefined_function_is_named_as_missing_from_the_libc() {
          long qsort_r_like(void *, int);\n\
          int main(void) { printf(\"%d\\n\", frobnicate(3)); return (int)qsort_r_like(0, frobnicate(4)); }\n",
     );
-    let error = frontend::compile_file(&path).unwrap_err();
+    let error = compile::compile_file(&path).unwrap_err();
     let FrontendError::Undefined { symbols, .. } = &error else {
         panic!("expected Undefined, got {error:?}");
     };
@@ -163,7 +163,7 @@ fn an_undefined_function_is_named_as_missing_from_the_libc() {
         "one.c",
         "double sqrt(double);\nint main(int c, char **v) { return (int)sqrt(c); }\n",
     );
-    let message = frontend::compile_file(&path).unwrap_err().to_string();
+    let message = compile::compile_file(&path).unwrap_err().to_string();
     assert!(
         message.contains("function `sqrt`") && message.contains("does not provide it"),
         "{message}"

@@ -3,12 +3,12 @@
 //! errors; programs that misbehave at run time are typed errors too.
 
 use proptest::prelude::*;
-use tvm_engine::decode::DecodeError;
-use tvm_engine::program::{Input, TokenFile};
 use tvm_engine::reference::{self, CountTokens, RunError, TrapKind};
+use tvm_frontend::decode::DecodeError;
+use tvm_frontend::program::{Input, TokenFile};
 
-fn lower_wat(text: &str) -> Result<tvm_engine::program::Program, DecodeError> {
-    tvm_engine::lower_wasm(&wat::parse_str(text).expect("test WAT parses"))
+fn lower_wat(text: &str) -> Result<tvm_frontend::program::Program, DecodeError> {
+    tvm_frontend::lower_wasm(&wat::parse_str(text).expect("test WAT parses"))
 }
 
 fn main_with(body: &str, extra: &str) -> String {
@@ -20,7 +20,7 @@ fn main_with(body: &str, extra: &str) -> String {
 
 #[test]
 fn unsupported_instructions_name_instruction_function_offset_and_feature() {
-    use tvm_engine::decode::Feature;
+    use tvm_frontend::decode::Feature;
     let cases = [
         (
             "f32.const 1 i32.trunc_f32_s",
@@ -114,7 +114,7 @@ fn malformed_binaries_are_invalid_not_panics() {
         good[..good.len() - 3].to_vec(),
     ] {
         assert!(matches!(
-            tvm_engine::lower_wasm(&bytes),
+            tvm_frontend::lower_wasm(&bytes),
             Err(DecodeError::Invalid { .. })
         ));
     }
@@ -134,7 +134,7 @@ proptest! {
             let i = index.index(bytes.len());
             bytes[i] = value;
         }
-        if let Ok(program) = tvm_engine::lower_wasm(&bytes) {
+        if let Ok(program) = tvm_frontend::lower_wasm(&bytes) {
             let _ = reference::run(&program, &Input::default(), 10_000, &mut CountTokens::default());
         }
     }

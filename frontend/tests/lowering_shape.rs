@@ -2,8 +2,8 @@
 //! on, checked on generated code.
 
 use tvm_dsl::isa::{MAX_STRAIGHT_RUN, Opcode};
-use tvm_engine::program::Input;
 use tvm_engine::reference::{self, CountTokens};
+use tvm_frontend::program::Input;
 
 #[test]
 fn long_straight_code_gets_jumps_and_still_computes_the_same() {
@@ -13,7 +13,7 @@ fn long_straight_code_gets_jumps_and_still_computes_the_same() {
         .collect();
     let text = format!(r#"(module (func (export "main") (result i32) i32.const 0 {body}))"#);
     let program =
-        tvm_engine::lower_wasm(&wat::parse_str(text).expect("valid WAT")).expect("lowers");
+        tvm_frontend::lower_wasm(&wat::parse_str(text).expect("valid WAT")).expect("lowers");
     let mut straight = 0;
     for instr in &program.instrs {
         straight = if instr.op.is_unconditional() {

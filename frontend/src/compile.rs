@@ -128,7 +128,7 @@ pub enum FrontendError {
     /// The program calls (or uses) symbols that neither it nor tvm's libc
     /// defines (wasm-ld: "undefined symbol").
     #[error(
-        "{path}: undefined {}: tvm's libc does not provide {} (it has what the headers in engine/libc/include declare: stdio.h, stdlib.h, string.h, ctype.h, stdint.h, inttypes.h, limits.h, assert.h, errno.h, stdarg.h, stddef.h, stdbool.h; math.h is declared but unavailable until the machine has floating point); define {} in the program\nlinker output:\n{stderr}",
+        "{path}: undefined {}: tvm's libc does not provide {} (it has what the headers in frontend/libc/include declare: stdio.h, stdlib.h, string.h, ctype.h, stdint.h, inttypes.h, limits.h, assert.h, errno.h, stdarg.h, stddef.h, stdbool.h; math.h is declared but unavailable until the machine has floating point); define {} in the program\nlinker output:\n{stderr}",
         names(symbols),
         if symbols.len() == 1 { "it" } else { "them" },
         if symbols.len() == 1 { "it" } else { "them" }

@@ -3,7 +3,7 @@
 //! compiler and C library and for tvm with tvm's libc, and run on the same
 //! generated arguments (and standard input) natively and on the reference
 //! machine. stdout, stderr (taken out of tvm's one output stream by
-//! `tvm_engine::streams::split`) and the exit status must be the same.
+//! `tvm_frontend::streams::split`) and the exit status must be the same.
 //!
 //! | test | functions |
 //! |---|---|
@@ -36,9 +36,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-use tvm_engine::program::{INPUT_BASE, INPUT_LIMIT, Input, Program};
 use tvm_engine::reference::{self, CountTokens, RunError};
-use tvm_engine::streams;
+use tvm_frontend::program::{INPUT_BASE, INPUT_LIMIT, Input, Program};
+use tvm_frontend::streams;
 
 /// Steps a driver may take on the reference machine.
 const FUEL: u64 = 500_000_000;
@@ -78,7 +78,7 @@ fn build(name: &'static str) -> Driver {
         source.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    let program = tvm_engine::build_file(&source).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let program = tvm_frontend::build_file(&source).unwrap_or_else(|e| panic!("{name}: {e}"));
     Driver {
         name,
         program,
