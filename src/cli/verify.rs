@@ -32,8 +32,10 @@ matching keys, with a margin f64 keeps\n\
   - table (a model from `tvm specialize`): each baked instruction table equals the program's \
 instructions at every integer pc\n\n\
 With no selection, everything is proven (for a specialised model: model, table, io, neuron and head \
-items; opcodes and lowerings, which concern the universal graph, when selected). A failure prints a counterexample and the coefficients \
-responsible; the exit code is then 6."
+items; opcodes and lowerings, which concern the universal graph, when selected). A whole-model run \
+prints its failed items and a summary (--items lists every item); a selection lists every item. A failed \
+item prints the coefficients responsible, why, and a counterexample over its claim's own variables \
+(cut unless --full); the exit code is then 6."
 )]
 pub struct VerifyArgs {
     /// A model file from `tvm build` or `tvm specialize` (default: the
@@ -54,9 +56,14 @@ pub struct VerifyArgs {
     /// Worker threads (default: the machine's cores).
     #[arg(long)]
     jobs: Option<usize>,
-    /// Print only failed items and the summary.
-    #[arg(long)]
+    /// Print only failed items and the summary (the default for a whole
+    /// model, whose proven items run to a thousand lines).
+    #[arg(long, conflicts_with = "items")]
     failures: bool,
+    /// Print every item, proven ones too (the default when --opcode or
+    /// --lowering selects items).
+    #[arg(long)]
+    items: bool,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -205,7 +212,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     report(
         &items,
         args.json,
-        args.failures,
+        args.failures || !(args.items || selective),
         args.full,
         elapsed,
         specialised.is_some(),

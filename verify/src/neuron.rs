@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use tvm_dsl::expr::{Dim, Rational};
 use tvm_dsl::graph::Node;
+use tvm_weights::model::names;
 
 use crate::context::{Context, LayerWeights};
 use crate::linear::{Claims, dsl_term, plan_term};
@@ -62,7 +63,7 @@ pub fn prove(cx: &Context, l: usize, r: usize, spec: &NeuronSpec, w: &LayerWeigh
         return finish(cx, l, r, spec, claims, start);
     };
     claims.row_equals(
-        "gate",
+        &format!("{}[{r}]", names::layer(l, "ffn.gate")),
         w.gate.get(&key).map_or(&[][..], Vec::as_slice),
         w.gate_bias.get(&key).unwrap_or(&zero),
         &spec.b,
@@ -72,7 +73,7 @@ pub fn prove(cx: &Context, l: usize, r: usize, spec: &NeuronSpec, w: &LayerWeigh
         &name_of,
     );
     claims.row_equals(
-        "value",
+        &format!("{}[{r}]", names::layer(l, "ffn.value")),
         w.value.get(&key).map_or(&[][..], Vec::as_slice),
         w.value_bias.get(&key).unwrap_or(&zero),
         &spec.a,
@@ -83,7 +84,7 @@ pub fn prove(cx: &Context, l: usize, r: usize, spec: &NeuronSpec, w: &LayerWeigh
     );
     match cx.slots.slot_of(spec.dim) {
         Some(s) => claims.column_is(
-            "out",
+            &format!("{}[{r}]", names::layer(l, "ffn.out")),
             w.out.get(&key).map_or(&[][..], Vec::as_slice),
             &[(s, spec.coef.clone())],
         ),

@@ -151,7 +151,13 @@ fn a_broken_neuron_is_named_with_the_coefficient_responsible() {
         f.counterexample.as_deref().is_some_and(|c| c.contains("x")),
         "{f:?}"
     );
-    let slot = format!("gate[slot {}] = {}", index[1], v.clone() * int(2));
+    // The culprit is named by tensor, row and slot: `layer00.ffn.gate[r][slot s]`.
+    let slot = format!(
+        "{tensor}[{}][slot {}] = {}",
+        index[0],
+        index[1],
+        v.clone() * int(2)
+    );
     assert!(
         f.culprits.iter().any(|c| c.contains(&slot)),
         "{:?}",
