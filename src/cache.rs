@@ -118,6 +118,11 @@ pub fn cache_dir() -> PathBuf {
     std::env::temp_dir().join("tvm-cache")
 }
 
+/// Where tvm's compiled libc is kept (`tvm_frontend::compile::BuildOptions::libc_cache`).
+pub fn libc_cache_dir() -> PathBuf {
+    cache_dir().join("libc")
+}
+
 /// Where the cached universal model lives: named by the graph's digest and
 /// by a fingerprint of the sources that make the weights (`build.rs`), so
 /// a changed construction never reuses a stale file.

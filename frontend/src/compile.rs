@@ -285,9 +285,24 @@ pub struct BuildOptions {
     pub define: Vec<String>,
     /// Any other clang flags, passed as they are.
     pub cflags: Vec<String>,
+    /// Where tvm's libc, once compiled, is kept for later builds (see
+    /// [`libc_build`]); `None` compiles it with every program.
+    pub libc_cache: Option<PathBuf>,
 }
 
 impl BuildOptions {
+    /// The flags that change how the libc itself compiles: macros and
+    /// other flags, not the program's include directories.
+    fn libc_args(&self) -> Vec<std::ffi::OsString> {
+        let mut out: Vec<std::ffi::OsString> = self
+            .define
+            .iter()
+            .map(|d| format!("-D{d}").into())
+            .collect();
+        out.extend(self.cflags.iter().map(Into::into));
+        out
+    }
+
     fn clang_args(&self) -> Vec<std::ffi::OsString> {
         let mut out = Vec::new();
         for dir in &self.include {
@@ -371,30 +386,28 @@ fn compile_c(source: &[u8], path: &Path) -> Result<Vec<u8>, FrontendError> {
     })
 }
 
-/// Runs clang on `sources` with tvm's libc (written to a scratch
-/// directory) and flags; `path` names the program in errors.
+/// Runs clang on `sources` with tvm's libc and flags; `path` names the
+/// program in errors.
 fn run_clang(
     sources: &[PathBuf],
     options: &BuildOptions,
     path: &Path,
 ) -> Result<Vec<u8>, FrontendError> {
     let dir = tempfile::tempdir().map_err(FrontendError::Scratch)?;
-    for (name, text) in LIBC_FILES {
-        let file = dir.path().join("libc").join(name);
-        if let Some(parent) = file.parent() {
-            std::fs::create_dir_all(parent).map_err(FrontendError::Scratch)?;
-        }
-        std::fs::write(&file, text).map_err(FrontendError::Scratch)?;
-    }
+    let libc = libc_build(options, path)?;
     let out = dir.path().join("out.wasm");
-    let clang = std::env::var_os("TVM_CLANG").unwrap_or_else(|| "clang".into());
-    let result = Command::new(clang)
+    let mut clang = clang();
+    clang
         .args(CLANG_FLAGS)
         .args(memory_flags())
         .args(options.clang_args())
         .arg("-isystem")
-        .arg(dir.path().join("libc/include"))
-        .args(LIBC_SOURCES.map(|source| dir.path().join("libc").join(source)))
+        .arg(libc.root.join("include"));
+    match &libc.objects {
+        Some(objects) => clang.args(objects),
+        None => clang.args(LIBC_SOURCES.map(|source| libc.root.join(source))),
+    };
+    let result = clang
         .args(sources)
         .arg("-o")
         .arg(&out)
@@ -402,8 +415,143 @@ fn run_clang(
         .map_err(|source| FrontendError::ClangMissing { source })?;
     if !result.status.success() {
         let stderr = String::from_utf8_lossy(&result.stderr)
-            .replace(&*dir.path().join("libc").to_string_lossy(), "<tvm libc>");
+            .replace(&*libc.root.to_string_lossy(), "<tvm libc>");
         return Err(clang_error(path, stderr));
     }
     std::fs::read(&out).map_err(FrontendError::Scratch)
+}
+
+/// The clang a build runs: `$TVM_CLANG`, else `clang`.
+fn clang() -> Command {
+    Command::new(std::env::var_os("TVM_CLANG").unwrap_or_else(|| "clang".into()))
+}
+
+/// tvm's libc on disk for one build: its headers and sources under
+/// `root`, and, when cached, its compiled objects.
+struct LibcBuild {
+    /// Holds `include/` and `src/`.
+    root: PathBuf,
+    /// The compiled sources (from the cache), or `None` to compile them
+    /// with the program.
+    objects: Option<Vec<PathBuf>>,
+    /// The scratch directory `root` is in, when not cached.
+    _scratch: Option<tempfile::TempDir>,
+}
+
+/// Writes tvm's libc (headers and sources) under `root`.
+fn write_libc(root: &Path) -> Result<(), FrontendError> {
+    for (name, text) in LIBC_FILES {
+        let file = root.join(name);
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent).map_err(FrontendError::Scratch)?;
+        }
+        std::fs::write(&file, text).map_err(FrontendError::Scratch)?;
+    }
+    Ok(())
+}
+
+/// tvm's libc for a build with `options`. Without a cache: written to a
+/// scratch directory and compiled with the program. With one: compiled
+/// once per libc text, clang version and libc flags, into
+/// `CACHE/libc-KEY/` (`include/`, `src/`, `obj/`), made in a scratch
+/// directory beside it and renamed into place, so an entry that exists is
+/// complete. The objects are what clang would compile from the sources in
+/// the one invocation, so the program's wasm is the same either way.
+fn libc_build(options: &BuildOptions, path: &Path) -> Result<LibcBuild, FrontendError> {
+    let Some(cache) = &options.libc_cache else {
+        let scratch = tempfile::tempdir().map_err(FrontendError::Scratch)?;
+        let root = scratch.path().join("libc");
+        write_libc(&root)?;
+        return Ok(LibcBuild {
+            root,
+            objects: None,
+            _scratch: Some(scratch),
+        });
+    };
+    let objects_in = |root: &Path| -> Vec<PathBuf> {
+        LIBC_SOURCES
+            .iter()
+            .map(|source| root.join("obj").join(object_name(source)))
+            .collect()
+    };
+    let root = cache.join(format!("libc-{}", libc_key(options)?));
+    if root.is_dir() {
+        let objects = objects_in(&root);
+        return Ok(LibcBuild {
+            root,
+            objects: Some(objects),
+            _scratch: None,
+        });
+    }
+    std::fs::create_dir_all(cache).map_err(FrontendError::Scratch)?;
+    let scratch = tempfile::tempdir_in(cache).map_err(FrontendError::Scratch)?;
+    write_libc(scratch.path())?;
+    std::fs::create_dir_all(scratch.path().join("obj")).map_err(FrontendError::Scratch)?;
+    for (source, object) in LIBC_SOURCES.iter().zip(objects_in(scratch.path())) {
+        let result = clang()
+            .args(CLANG_FLAGS)
+            .args(options.libc_args())
+            .arg("-isystem")
+            .arg(scratch.path().join("include"))
+            .arg("-c")
+            .arg(scratch.path().join(source))
+            .arg("-o")
+            .arg(&object)
+            .output()
+            .map_err(|source| FrontendError::ClangMissing { source })?;
+        if !result.status.success() {
+            let stderr = String::from_utf8_lossy(&result.stderr)
+                .replace(&*scratch.path().to_string_lossy(), "<tvm libc>");
+            return Err(clang_error(path, stderr));
+        }
+    }
+    // Another build may have finished the same entry first: theirs is
+    // as good, and ours goes with the scratch directory.
+    let made = scratch.keep();
+    if std::fs::rename(&made, &root).is_err() {
+        let _ = std::fs::remove_dir_all(&made);
+        if !root.is_dir() {
+            return Err(FrontendError::Scratch(std::io::Error::other(format!(
+                "could not place the compiled libc in {}",
+                root.display()
+            ))));
+        }
+    }
+    let objects = objects_in(&root);
+    Ok(LibcBuild {
+        root,
+        objects: Some(objects),
+        _scratch: None,
+    })
+}
+
+/// `src/libc.c` → `libc.o`.
+fn object_name(source: &str) -> String {
+    let stem = Path::new(source)
+        .file_stem()
+        .map_or_else(|| source.to_owned(), |s| s.to_string_lossy().into_owned());
+    format!("{stem}.o")
+}
+
+/// The cache key of the libc's objects: a digest of its files, the flags
+/// it compiles with and clang's version.
+fn libc_key(options: &BuildOptions) -> Result<String, FrontendError> {
+    use std::hash::{Hash as _, Hasher as _};
+    let version = clang()
+        .arg("--version")
+        .output()
+        .map_err(|source| FrontendError::ClangMissing { source })?;
+    // Two independent 64-bit SipHashes (fixed keys: the same input gives
+    // the same key in every run of the same build of tvm).
+    let mut halves = [0u64; 2];
+    for (salt, half) in halves.iter_mut().enumerate() {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        salt.hash(&mut h);
+        LIBC_FILES.hash(&mut h);
+        CLANG_FLAGS.hash(&mut h);
+        options.libc_args().hash(&mut h);
+        version.stdout.hash(&mut h);
+        *half = h.finish();
+    }
+    Ok(format!("{:016x}{:016x}", halves[0], halves[1]))
 }

@@ -50,6 +50,8 @@ impl SourceFlags {
                 include: self.include.clone(),
                 define: self.define.clone(),
                 cflags: self.cflag.clone(),
+                // The libc compiles once, into tvm's cache.
+                libc_cache: Some(tvm::cache::libc_cache_dir()),
             },
             stdin,
             argv: self.argv.clone(),
