@@ -64,6 +64,11 @@ pub struct VerifyArgs {
     /// --lowering selects items).
     #[arg(long)]
     items: bool,
+    /// Prove everything again, ignoring (and not updating) the proof cache
+    /// (by default verdicts proven before are kept in $TVM_CACHE_DIR, else
+    /// ~/.cache/tvm, under the digest of their claim).
+    #[arg(long)]
+    no_cache: bool,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -200,6 +205,24 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     if let Some(m) = &model {
         digest = m.graph_digest.clone();
     }
+    // The proof cache: whole lowering items only when no certificates are
+    // written (they need every script).
+    let cache = if args.no_cache {
+        None
+    } else {
+        let dir = tvm::cache::cache_dir().join("proofs");
+        match tvm_verify::proof_cache::ProofCache::open(&dir, args.certs.is_none()) {
+            Ok(c) => Some(std::sync::Arc::new(c)),
+            Err(e) => {
+                eprintln!(
+                    "[tvm] the proof cache in {} is unusable ({e}); proving without it",
+                    dir.display()
+                );
+                None
+            }
+        }
+    };
+    tvm_verify::proof_cache::activate(cache.clone());
     let progress = Progress::new(item_count(cx.as_ref(), &selection));
     items.extend(verify(
         cx.as_ref(),
@@ -209,6 +232,13 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         |i| progress.tick(i),
     ));
     let elapsed = start.elapsed();
+    tvm_verify::proof_cache::activate(None);
+    let stats = cache.as_ref().map(|c| c.stats());
+    if let Some(c) = &cache
+        && let Err(e) = c.save()
+    {
+        eprintln!("[tvm] could not save the proof cache: {e}");
+    }
     report(
         &items,
         args.json,
@@ -216,6 +246,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         args.full,
         elapsed,
         specialised.is_some(),
+        stats,
     );
     if let Some(dir) = &args.certs {
         super::proofs::write_certificates(dir, &digest, &items)?;
@@ -234,9 +265,11 @@ fn report(
     full: bool,
     elapsed: Duration,
     specialised: bool,
+    cache: Option<tvm_verify::proof_cache::CacheStats>,
 ) {
     let counts = summary(items);
-    let trusted = tvm_verify::trusted::trusted_base(items, specialised);
+    let hits = cache.map_or(0, |c| c.hits);
+    let trusted = tvm_verify::trusted::trusted_base(items, specialised, hits);
     // Seconds spent on the items of a kind, summed over the workers.
     let seconds = |k: tvm_verify::obligation::Kind| -> f64 {
         items
@@ -257,6 +290,7 @@ fn report(
             })).collect::<Vec<_>>(),
             "proven": items.iter().all(ItemReport::is_proven),
             "seconds": elapsed.as_secs_f64(),
+            "proof_cache": cache,
             "trusted_base": trusted,
         });
         println!("{value:#}");
@@ -280,6 +314,12 @@ fn report(
     for a in &trusted {
         println!("  - {}: {}", a.name, a.assumed);
         println!("      evidence: {}", a.evidence);
+    }
+    if let Some(c) = cache {
+        println!(
+            "proof cache: {} verdicts reused, {} added (--no-cache proves everything again)",
+            c.hits, c.added
+        );
     }
     let failed: usize = counts.iter().map(|c| c.2).sum();
     let total = items.len();

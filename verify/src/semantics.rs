@@ -153,14 +153,52 @@ pub fn prove_opcode(graph: &Graph, ports: &Ports, op: Opcode) -> ItemReport {
 pub fn prove_lowering(r: Routine) -> ItemReport {
     let start = Instant::now();
     let name = routine_name(r);
-    let about = match lowering::routine_code(r) {
+    let code = lowering::routine_code(r);
+    let about = match &code {
         Ok(code) => format!("{} instructions = {}", code.instrs.len(), r.wasm_name()),
         Err(_) => r.wasm_name().to_owned(),
     };
-    match lowering::obligations(r) {
+    // A lowering proven before, by this verifier, for this very code.
+    let cached = crate::proof_cache::active()
+        .filter(|c| c.caches_items())
+        .zip(code.as_ref().ok())
+        .map(|(c, code)| (c, crate::proof_cache::lowering_key(&name, &code_text(code))));
+    if let Some((c, key)) = &cached
+        && c.holds(key)
+    {
+        let mut item = report(
+            Kind::Lowering,
+            name,
+            about,
+            Vec::new(),
+            Verdict::Proven,
+            start,
+        );
+        item.method = "cache";
+        return item;
+    }
+    let item = match lowering::obligations(r) {
         Ok(obs) => finish(Kind::Lowering, name, about, obs, start),
         Err(e) => failed(Kind::Lowering, name, about, e.to_string(), start),
+    };
+    if let (true, Some((c, key))) = (item.is_proven(), cached) {
+        c.record(key);
     }
+    item
+}
+
+/// A routine's code as text: every instruction, then the callees' entries
+/// (the key of a cached lowering item).
+fn code_text(code: &lowering::RoutineCode) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    for i in &code.instrs {
+        let _ = writeln!(text, "{i}");
+    }
+    for (pc, r) in &code.callees {
+        let _ = writeln!(text, "callee {pc} {}", r.wasm_name());
+    }
+    text
 }
 
 /// What an opcode means, in a few words.

@@ -76,7 +76,27 @@ pub const RLIMIT_PER_UNIT: u32 = 2_000;
 /// Only its `unsat` is taken; anything else is decided again by a fresh
 /// solver, so a counterexample never depends on what the thread checked
 /// before.
+///
+/// With a [`proof_cache`](crate::proof_cache) active, a claim proven before
+/// is taken from it, and a claim proven now is added to it.
 pub fn check(claim: &Smt, budget: u32) -> Outcome {
+    let cache = crate::proof_cache::active().map(|c| {
+        let key = crate::proof_cache::claim_key(claim);
+        (c, key)
+    });
+    if let Some((c, key)) = &cache
+        && c.holds(key)
+    {
+        return Outcome::Proven;
+    }
+    let outcome = decide_fresh(claim, budget);
+    if let (Outcome::Proven, Some((c, key))) = (&outcome, cache) {
+        c.record(key);
+    }
+    outcome
+}
+
+fn decide_fresh(claim: &Smt, budget: u32) -> Outcome {
     if claim.logic == "QF_LRA" && reused_proves(claim, budget) {
         return Outcome::Proven;
     }

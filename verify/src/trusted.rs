@@ -33,8 +33,8 @@ fn entry(name: &'static str, assumed: &str, evidence: &str) -> Assumption {
 }
 
 /// The assumptions behind `items` (a report of a specialised model when
-/// `specialised`).
-pub fn trusted_base(items: &[ItemReport], specialised: bool) -> Vec<Assumption> {
+/// `specialised`; `cached` verdicts taken from the proof cache).
+pub fn trusted_base(items: &[ItemReport], specialised: bool, cached: u64) -> Vec<Assumption> {
     let proven: BTreeSet<&str> = items
         .iter()
         .filter(|i| i.kind == Kind::Lowering && i.is_proven())
@@ -107,6 +107,15 @@ pub fn trusted_base(items: &[ItemReport], specialised: bool) -> Vec<Assumption> 
             "tested on edge and random operands against wasmi and by the fuzzer; this report does not prove them (`tvm verify --lowering all` does)",
         ));
     }
+    if cached > 0 {
+        out.push(entry(
+            "proof cache",
+            &format!(
+                "{cached} verdicts taken from the proof cache were proven before, by this run or an earlier one of this verifier (a claim's `unsat`, or a lowering item for the same code and verifier sources)"
+            ),
+            "stored only when proven, under the SHA-256 of the claim (of the routine's code and the verifier's sources); `tvm verify --no-cache` proves everything again",
+        ));
+    }
     if specialised {
         out.push(entry(
             "specialisation fold",
@@ -138,7 +147,7 @@ mod tests {
     }
 
     fn wide_entry(items: &[ItemReport]) -> Option<String> {
-        trusted_base(items, false)
+        trusted_base(items, false, 0)
             .into_iter()
             .find(|a| a.name == "i64 routines")
             .map(|a| a.assumed)
