@@ -83,10 +83,13 @@ fn the_cache_serves_an_unchanged_model_and_a_tampered_weight_fails_briefly() {
         report["proof_cache"]
     );
     // The text report: short, the culprit named by tensor, row and slot.
+    let page = dir.path().join("report.html");
     let text = Command::new(env!("CARGO_BIN_EXE_tvm"))
         .env("TVM_CACHE_DIR", &cache)
         .args(["verify", "--model"])
         .arg(&tampered)
+        .arg("--html")
+        .arg(&page)
         .output()
         .expect("tvm runs");
     assert_eq!(text.status.code(), Some(6));
@@ -100,4 +103,13 @@ fn the_cache_serves_an_unchanged_model_and_a_tampered_weight_fails_briefly() {
     let culprit = format!("{name}[{}][slot {}] = ", index[0], index[1]);
     assert!(stdout.contains(&culprit), "no culprit {culprit}:\n{stdout}");
     eprintln!("tampered: {lines} lines");
+    // The page: every item a cell, the failed one marked and linked to its
+    // culprit.
+    let html = std::fs::read_to_string(&page).expect("the page is written");
+    let items = report["items"].as_array().map_or(0, Vec::len);
+    assert_eq!(html.matches("<a class=\"cell").count(), items);
+    assert_eq!(html.matches("<a class=\"cell failed\"").count(), 1);
+    assert!(html.contains(&format!("{} proven, 1 failed.", items - 1)));
+    assert!(html.contains(&culprit), "the page lacks the culprit");
+    assert!(html.contains("layer03.ffn") && html.contains("Trusted base"));
 }

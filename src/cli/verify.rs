@@ -64,6 +64,11 @@ pub struct VerifyArgs {
     /// --lowering selects items).
     #[arg(long)]
     items: bool,
+    /// Also write the report as one static HTML page (no script, no
+    /// network): every layer's heads and neurons as cells coloured by DSL
+    /// group and marked by proof status, each linked to its verdict.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Prove everything again, ignoring (and not updating) the proof cache
     /// (by default verdicts proven before are kept in $TVM_CACHE_DIR, else
     /// ~/.cache/tvm, under the digest of their claim).
@@ -238,6 +243,29 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         && let Err(e) = c.save()
     {
         eprintln!("[tvm] could not save the proof cache: {e}");
+    }
+    if let Some(path) = &args.html {
+        let title = match &args.model {
+            Some(m) => format!(
+                "{} (graph {})",
+                m.display(),
+                &digest[..digest.len().min(16)]
+            ),
+            None => format!("graph {}", &digest[..digest.len().min(16)]),
+        };
+        let trusted = tvm_verify::trusted::trusted_base(
+            &items,
+            specialised.is_some(),
+            stats.map_or(0, |c| c.hits),
+        );
+        let page = tvm_verify::page::render(
+            &items,
+            &tvm_verify::page::PageInfo {
+                title: &title,
+                trusted: &trusted,
+            },
+        );
+        super::files::write_atomically(path, page.as_bytes())?;
     }
     report(
         &items,

@@ -217,6 +217,12 @@ impl<'a> Context<'a> {
     }
 
     /// A plan dimension's readable name.
+    /// The DSL group (sub-graph) of graph dimension `d`.
+    pub fn group_of(&self, d: Dim) -> Option<String> {
+        let dim = self.graph.dims().get(d.index())?;
+        self.graph.groups().get(dim.group as usize).cloned()
+    }
+
     pub fn dim_name(&self, d: Dim) -> String {
         self.plan
             .dims

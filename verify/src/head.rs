@@ -193,17 +193,15 @@ fn finish(
     start: Instant,
 ) -> ItemReport {
     let verdict = decide(&smt, claims.failures, claims.culprits);
-    let about = cx
-        .plan
-        .heads
-        .get(spec.plan_head as usize)
-        .map_or_else(String::new, |h| cx.graph.label(h.origin));
+    let origin = cx.plan.heads.get(spec.plan_head as usize).map(|h| h.origin);
+    let about = origin.map_or_else(String::new, |d| cx.graph.label(d));
     ItemReport {
         kind: Kind::Head,
         name: name.to_owned(),
         layer: Some(l as u32),
         method: "egg+z3",
         about,
+        group: origin.and_then(|d| cx.group_of(d)),
         elapsed: start.elapsed(),
         verdict,
         smt,

@@ -26,6 +26,7 @@ pub mod model_check;
 pub mod neuron;
 pub mod obligation;
 pub mod opcode;
+pub mod page;
 pub mod proof_cache;
 pub mod report;
 pub mod run;

@@ -114,5 +114,12 @@ fn finish(
         method: "egg+z3",
         about: format!("{}{role}", cx.dim_name(spec.dim)),
     };
-    claims_item(head, claims, start)
+    let mut item = claims_item(head, claims, start);
+    item.group = cx
+        .plan
+        .dims
+        .get(spec.dim.index())
+        .and_then(|d| d.origin)
+        .and_then(|d| cx.group_of(d));
+    item
 }

@@ -54,6 +54,10 @@ pub struct ItemReport {
     pub method: &'static str,
     /// What it is (the DSL dimension a neuron or head implements).
     pub about: String,
+    /// The DSL group (sub-graph) of that dimension, for neurons and heads:
+    /// `fetch`, `memory`, `op:ADD`, …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Wall time spent on it.
     #[serde(skip)]
     pub elapsed: Duration,
@@ -139,6 +143,7 @@ pub fn claims_item(head: ItemHead, claims: Claims, start: std::time::Instant) ->
         layer: head.layer,
         method: head.method,
         about: head.about,
+        group: None,
         elapsed: start.elapsed(),
         verdict,
         smt,

@@ -257,6 +257,7 @@ fn report(
         layer: None,
         method: "z3",
         about,
+        group: None,
         elapsed: start.elapsed(),
         verdict,
         smt,

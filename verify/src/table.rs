@@ -252,6 +252,7 @@ pub fn prove(graph: &Graph, column: &Column, columns: &[Column]) -> ItemReport {
         layer: None,
         method: "exact",
         about,
+        group: None,
         elapsed: start.elapsed(),
         verdict: decide(&[], failures, culprits),
         smt: Vec::new(),

@@ -139,6 +139,7 @@ mod tests {
             layer: None,
             method: "z3",
             about: String::new(),
+            group: None,
             elapsed: Duration::ZERO,
             verdict,
             smt: Vec::new(),
