@@ -112,4 +112,36 @@ fn the_cache_serves_an_unchanged_model_and_a_tampered_weight_fails_briefly() {
     assert!(html.contains(&format!("{} proven, 1 failed.", items - 1)));
     assert!(html.contains(&culprit), "the page lacks the culprit");
     assert!(html.contains("layer03.ffn") && html.contains("Trusted base"));
+    // An attention key weight changed the same way: its head fails, named
+    // by tensor, head, row and slot, and only that row is blamed.
+    let mut model = tvm::cache::read_model(&good).unwrap_or_else(|e| panic!("{e:?}"));
+    let tensor = model
+        .tensors
+        .get_mut("layer03.attn.k")
+        .expect("the tensor exists");
+    let (index, value) = tensor.entries.first_mut().expect("it has a non-zero entry");
+    let index = index.clone();
+    *value += BigRational::new(BigInt::from(1), BigInt::from(1u64 << 40));
+    write(&model, &tampered);
+    let text = Command::new(env!("CARGO_BIN_EXE_tvm"))
+        .env("TVM_CACHE_DIR", &cache)
+        .args(["verify", "--model"])
+        .arg(&tampered)
+        .output()
+        .expect("tvm runs");
+    assert_eq!(text.status.code(), Some(6));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(stdout.lines().count() <= 200);
+    let row = format!("layer03.attn.k[{}][{}]", index[0], index[1]);
+    let culprit = format!("culprit: {row}[slot {}] = ", index[2]);
+    assert!(stdout.contains(&culprit), "no culprit {culprit}:\n{stdout}");
+    let why = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("why:"))
+        .unwrap_or_default();
+    assert_eq!(
+        why.matches("the weights and the DSL differ").count(),
+        1,
+        "{why}"
+    );
 }

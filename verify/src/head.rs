@@ -45,6 +45,7 @@ use crate::obligation::{Kind, Smt};
 use crate::report::{ItemReport, NamedSmt, decide};
 use crate::spec::HeadSpec;
 use tvm_symbolic::range::Interval;
+use tvm_weights::model::names;
 
 /// The item name of head `h` of layer `l`.
 pub fn name(l: usize, h: usize) -> String {
@@ -94,7 +95,7 @@ pub fn prove(cx: &Context, l: usize, hi: usize, spec: &HeadSpec, w: &LayerWeight
     for c in 0..2 {
         let k = vec![hi, c];
         claims.row_equals(
-            &format!("q{c}"),
+            &format!("{}[{hi}][{c}]", names::layer(l, "attn.q")),
             w.q.get(&k).map_or(&[][..], Vec::as_slice),
             w.q_bias.get(&k).unwrap_or(&zero),
             &query[c],
@@ -104,7 +105,7 @@ pub fn prove(cx: &Context, l: usize, hi: usize, spec: &HeadSpec, w: &LayerWeight
             &name_of,
         );
         claims.row_equals(
-            &format!("k{c}"),
+            &format!("{}[{hi}][{c}]", names::layer(l, "attn.k")),
             w.k.get(&k).map_or(&[][..], Vec::as_slice),
             w.k_bias.get(&k).unwrap_or(&zero),
             &key[c],
@@ -115,7 +116,7 @@ pub fn prove(cx: &Context, l: usize, hi: usize, spec: &HeadSpec, w: &LayerWeight
         );
         let value = head.values.get(c).cloned().unwrap_or_else(Expr::zero);
         claims.row_equals(
-            &format!("v{c}"),
+            &format!("{}[{hi}][{c}]", names::layer(l, "attn.v")),
             w.v.get(&k).map_or(&[][..], Vec::as_slice),
             w.v_bias.get(&k).unwrap_or(&zero),
             &value,
@@ -131,7 +132,7 @@ pub fn prove(cx: &Context, l: usize, hi: usize, spec: &HeadSpec, w: &LayerWeight
             .map(|s| vec![(s, int(1))])
             .unwrap_or_default();
         claims.column_is(
-            &format!("o{c}"),
+            &format!("{}[{hi}][{c}]", names::layer(l, "attn.o")),
             w.o.get(&k).map_or(&[][..], Vec::as_slice),
             &expected,
         );
@@ -192,7 +193,10 @@ fn finish(
     smt: Vec<NamedSmt>,
     start: Instant,
 ) -> ItemReport {
-    let verdict = decide(&smt, claims.failures, claims.culprits);
+    let verdict = crate::report::name_counterexample(
+        decide(&smt, claims.failures, claims.culprits),
+        &claims.meanings,
+    );
     let origin = cx.plan.heads.get(spec.plan_head as usize).map(|h| h.origin);
     let about = origin.map_or_else(String::new, |d| cx.graph.label(d));
     ItemReport {

@@ -194,6 +194,9 @@ pub struct Claims {
     /// Problems found before any solver ran (a read of a dead slot, an
     /// e-graph refusal).
     pub failures: Vec<String>,
+    /// What each slot variable holds where it is read (`x46` → `slot 46:
+    /// CumSum#57.head0`), to name a counterexample's values.
+    pub meanings: BTreeMap<String, String>,
 }
 
 impl Claims {
@@ -243,9 +246,19 @@ impl Claims {
             smt_sum(&lhs_terms, bias),
             smt_sum(&rhs_terms, spec.constant_term())
         ));
-        // The coefficients responsible, if any.
+        // The coefficients responsible, if any (this row's: the culprits
+        // before it belong to other rows).
+        let earlier = self.culprits.len();
         let weights: BTreeMap<u32, Rational> = row.iter().cloned().collect();
         let all: BTreeSet<u32> = weights.keys().chain(spec_by_slot.keys()).copied().collect();
+        for &s in &all {
+            let held = slots
+                .live(s, t)
+                .map_or_else(|| "no live dimension".to_owned(), name_of);
+            self.meanings
+                .entry(slot_var(s))
+                .or_insert_with(|| format!("slot {s}: {held}"));
+        }
         for s in all {
             let w = weights.get(&s).cloned().unwrap_or_else(Rational::zero);
             let e = spec_by_slot.get(&s).cloned().unwrap_or_else(Rational::zero);
@@ -268,7 +281,7 @@ impl Claims {
         // egg: over plan dimensions — only when the exact forms agree (on
         // different forms the rules could only run to their budget).
         let lhs = row_term(row, bias, slots, t);
-        if !self.culprits.is_empty() {
+        if self.culprits.len() > earlier {
             self.failures.push(format!(
                 "{label}: the weights and the DSL differ; no e-graph proof attempted"
             ));

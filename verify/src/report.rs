@@ -136,7 +136,10 @@ pub fn claims_item(head: ItemHead, claims: Claims, start: std::time::Instant) ->
         name: head.name.to_owned(),
         smt: claims.smt(),
     }];
-    let verdict = decide(&smt, claims.failures, claims.culprits);
+    let verdict = name_counterexample(
+        decide(&smt, claims.failures, claims.culprits),
+        &claims.meanings,
+    );
     ItemReport {
         kind: head.kind,
         name: head.name.to_owned(),
@@ -149,6 +152,31 @@ pub fn claims_item(head: ItemHead, claims: Claims, start: std::time::Instant) ->
         smt,
         explanations: claims.explanations,
     }
+}
+
+/// `verdict` with its counterexample's variables named by what they hold
+/// (`x46 [slot 46: CumSum#57.head0] = -1`), from `meanings`.
+pub fn name_counterexample(
+    verdict: Verdict,
+    meanings: &std::collections::BTreeMap<String, String>,
+) -> Verdict {
+    let Verdict::Failed(mut f) = verdict else {
+        return verdict;
+    };
+    if let Some(c) = &f.counterexample {
+        let named: Vec<String> = c
+            .split(", ")
+            .map(|pair| match pair.split_once(" = ") {
+                Some((var, value)) => match meanings.get(var) {
+                    Some(m) => format!("{var} [{m}] = {value}"),
+                    None => pair.to_owned(),
+                },
+                None => pair.to_owned(),
+            })
+            .collect();
+        f.counterexample = Some(named.join(", "));
+    }
+    Verdict::Failed(f)
 }
 
 /// Counts per kind: `(kind, proven, failed)`, in [`Kind::ALL`] order.

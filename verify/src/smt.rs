@@ -34,7 +34,7 @@ pub fn show_assignment(values: &[(String, String)]) -> String {
         if i > 0 {
             s.push_str(", ");
         }
-        let _ = write!(s, "{k} = {v}");
+        let _ = write!(s, "{k} = {}", readable(v));
     }
     s
 }
@@ -56,6 +56,26 @@ pub fn declared_constants(script: &str) -> std::collections::BTreeSet<&str> {
         }
     }
     names
+}
+
+/// A value as a reader writes it: SMT-LIB's reals `3.0`, `(- 1.0)`, `(/
+/// 1.0 2.0)`, `(- (/ 1.0 2.0))` become `3`, `-1`, `1/2`, `-1/2`; anything
+/// else (bit-vectors, integers) is kept.
+pub fn readable(value: &str) -> String {
+    fn real(v: &str) -> Option<String> {
+        let v = v.trim();
+        if let Some(inner) = v.strip_prefix("(- ").and_then(|r| r.strip_suffix(')')) {
+            return real(inner).map(|r| format!("-{r}"));
+        }
+        if let Some(inner) = v.strip_prefix("(/ ").and_then(|r| r.strip_suffix(')')) {
+            let (n, d) = inner.split_once(' ')?;
+            return Some(format!("{}/{}", real(n)?, real(d)?));
+        }
+        let (whole, fraction) = v.split_once('.')?;
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        (digits(whole) && fraction.bytes().all(|b| b == b'0')).then(|| whole.to_owned())
+    }
+    real(value).unwrap_or_else(|| value.to_owned())
 }
 
 /// z3 resource units per unit of `budget` in [`check`].
@@ -203,6 +223,21 @@ mod tests {
                 assert_ne!(v[0].1, "0.0");
             }
             other => panic!("expected a counterexample, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn real_values_read_as_a_reader_writes_them() {
+        for (smt, read) in [
+            ("3.0", "3"),
+            ("(- 1.0)", "-1"),
+            ("(/ 1.0 2.0)", "1/2"),
+            ("(- (/ 3.0 4.0))", "-3/4"),
+            ("#x0000002a", "#x0000002a"),
+            ("2.5", "2.5"),
+            ("17", "17"),
+        ] {
+            assert_eq!(readable(smt), read, "{smt}");
         }
     }
 
