@@ -458,3 +458,34 @@ fn certificates_are_deterministic_and_a_tampered_one_fails() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no opcode is named `MULL`"));
 }
+
+#[test]
+fn bench_startup_reports_each_phase_before_the_first_token() {
+    let out = tvm(&["bench", "startup", "hello", "--repeat", "1", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let phases = [
+        "build_seconds",
+        "build_cached_libc_seconds",
+        "model_read_seconds",
+        "engine_load_seconds",
+        "prefix_to_first_token_seconds",
+    ];
+    let mut sum = 0.0;
+    for phase in phases {
+        let v = report[phase].as_f64().unwrap_or(-1.0);
+        assert!(v > 0.0, "{phase}: {report}");
+        if phase != "build_seconds" {
+            sum += v;
+        }
+    }
+    let total = report["before_first_token_seconds"]
+        .as_f64()
+        .unwrap_or(-1.0);
+    assert!((total - sum).abs() < 1e-9, "{report}");
+    assert!(report["prefix_tokens"].as_u64().is_some_and(|n| n > 1000));
+}

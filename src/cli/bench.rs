@@ -43,6 +43,12 @@ enum Engine {
     /// the prefix tokens saved, and the float engine's speed on the
     /// specialised model against the universal one, runs alternating.
     Specialize,
+    /// What `tvm run PROGRAM` spends before its first generated token,
+    /// phase by phase, runs alternating: building the program with the
+    /// libc compiled alongside and with the cached libc objects (their
+    /// ratio), reading the cached model, loading it into the float engine,
+    /// and pushing the prefix up to the first generated token.
+    Startup,
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -56,6 +62,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         Engine::Float => return transformer::<f64>(&args),
         Engine::Exact => return transformer::<tvm_engine::exact::Q>(&args),
         Engine::Specialize => return specialize(&args),
+        Engine::Startup => return startup(&args),
     }
     let loaded = tvm::source::load(
         std::slice::from_ref(&args.program),
@@ -307,6 +314,96 @@ fn specialize(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         println!(
             "speed: specialised tok/s ÷ universal tok/s; time: universal run ÷ specialised run (median of {repeat}, alternating)"
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Seconds `f` takes.
+fn timed<T>(f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(f64, T)> {
+    let start = Instant::now();
+    let value = f()?;
+    Ok((start.elapsed().as_secs_f64(), value))
+}
+
+fn startup(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    use tvm::source::SourceOptions;
+    use tvm_frontend::compile::BuildOptions;
+    let specs = std::slice::from_ref(&args.program);
+    let cached = SourceOptions {
+        build: BuildOptions {
+            libc_cache: Some(tvm::cache::libc_cache_dir()),
+            ..BuildOptions::default()
+        },
+        ..SourceOptions::default()
+    };
+    // Warm both caches (the libc objects, the universal model) first.
+    tvm::source::load(specs, args.args.as_deref(), &cached)?;
+    crate::cli::model::load_or_build(None)?;
+    let model_path = tvm::cache::cached_universal_path();
+    let repeat = args.repeat.max(1);
+    let mut phases: [Vec<f64>; 5] = Default::default();
+    let mut prefix_tokens = 0;
+    for _ in 0..repeat {
+        let (fresh, _) = timed(|| {
+            Ok(tvm::source::load(
+                specs,
+                args.args.as_deref(),
+                &SourceOptions::default(),
+            )?)
+        })?;
+        let (reused, loaded) =
+            timed(|| Ok(tvm::source::load(specs, args.args.as_deref(), &cached)?))?;
+        let (read, model) = timed(|| Ok(tvm::cache::read_model(&model_path)?))?;
+        let (engine, mut transformer) = timed(|| {
+            tvm_engine::transformer::Transformer::<f64>::new(&model)
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        })?;
+        let prefix = loaded.program.prefix_tokens(&loaded.input);
+        prefix_tokens = prefix.len();
+        let start = Instant::now();
+        let mut first = None;
+        // One step is enough: the run stops for want of fuel after it.
+        let _ = tvm_engine::transformer::run(&mut transformer, &prefix, 1, |_| {
+            first.get_or_insert_with(|| start.elapsed().as_secs_f64());
+        });
+        let first = first.ok_or_else(|| anyhow::anyhow!("the program generated no token"))?;
+        for (phase, value) in phases.iter_mut().zip([fresh, reused, read, engine, first]) {
+            phase.push(value);
+        }
+    }
+    let [fresh, reused, read, engine, first] = phases.map(median);
+    let before_first = reused + read + engine + first;
+    if args.json {
+        let summary = serde_json::json!({
+            "program": args.program,
+            "repeat": repeat,
+            "build_seconds": fresh,
+            "build_cached_libc_seconds": reused,
+            "build_ratio": fresh / reused.max(1e-9),
+            "model_read_seconds": read,
+            "engine_load_seconds": engine,
+            "prefix_tokens": prefix_tokens,
+            "prefix_to_first_token_seconds": first,
+            "before_first_token_seconds": before_first,
+        });
+        println!("{summary:#}");
+    } else {
+        println!(
+            "startup of `tvm run {}` (in process), median of {repeat}:",
+            args.program
+        );
+        println!("  build, libc compiled with it   {:>8.3} s", fresh);
+        println!(
+            "  build, cached libc objects     {:>8.3} s  ({:.1}x faster)",
+            reused,
+            fresh / reused.max(1e-9)
+        );
+        println!("  read the cached model          {read:>8.3} s");
+        println!("  load it into the float engine  {engine:>8.3} s");
+        println!(
+            "  prefix to the first token      {first:>8.3} s  ({prefix_tokens} prefix tokens)"
+        );
+        println!("  before the first token, cached {before_first:>8.3} s");
     }
     Ok(ExitCode::SUCCESS)
 }
