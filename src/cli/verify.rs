@@ -46,7 +46,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "OP")]
     opcode: Vec<String>,
     /// Prove only this lowered operator (e.g. MUL, DIV_U64 for i64.div_u,
-    /// MUL_WIDE_U; repeatable; `all`).
+    /// MUL_WIDE_U; repeatable; `inline` for the inline constant-operand
+    /// forms; `all` for every one).
     #[arg(long, value_name = "OP")]
     lowering: Vec<String>,
     /// Write every proof as a certificate into this directory (replaced

@@ -363,6 +363,87 @@ pub fn all_obligations() -> Result<Vec<Obligation>, LoweringError> {
     Ok(out)
 }
 
+/// The inline constant-operand forms proven for every constant they stand
+/// for, each as `(operator, constant)`: shifts left by 0–31 (the form, and
+/// `x << c`, depend only on `c mod 32`), the identities and annihilators
+/// (`x · 0`, `x & 0`, `x & ~0`, `x | 0`, `x ^ 0`, `x / 1`), and the shifts
+/// and rotations by a multiple of 32 (no code). Not here: multiplication
+/// by other constants (one form per constant: proven only as tested) and
+/// the forms through the scratch buffer (memory, which the executor does
+/// not model); the trusted base names them.
+pub fn inline_forms() -> Vec<(Routine, u32)> {
+    let mut forms = vec![
+        (Routine::Mul, 0),
+        (Routine::And, 0),
+        (Routine::And, u32::MAX),
+        (Routine::Or, 0),
+        (Routine::Xor, 0),
+        (Routine::DivU, 1),
+        (Routine::ShrU, 0),
+        (Routine::ShrS, 0),
+        (Routine::Rotl, 0),
+        (Routine::Rotr, 0),
+    ];
+    forms.extend((0..32).map(|k| (Routine::Shl, k)));
+    forms
+}
+
+/// An inline form's item name: `SHL_BY_5`, `AND_BY_4294967295`.
+pub fn inline_name(r: Routine, c: u32) -> String {
+    format!("{}_BY_{c}", routine_name(r))
+}
+
+/// The constants an inline item covers, in words.
+pub fn inline_constants(r: Routine, c: u32) -> String {
+    match r {
+        Routine::Shl | Routine::ShrU | Routine::ShrS | Routine::Rotl | Routine::Rotr => {
+            format!("every c ≡ {} (mod 32)", c % 32)
+        }
+        _ => format!("c = {c}"),
+    }
+}
+
+/// The inline form of `x op c` as code: `x` on the stack, the form (its
+/// scratch locals 0 and 1, no scratch buffer), `RETURN`.
+pub fn inline_code(r: Routine, c: u32) -> Result<RoutineCode, LoweringError> {
+    let name = inline_name(r, c);
+    let mut asm = Asm::default();
+    let emitted = tvm_frontend::lower::inline::InlineForm {
+        a: &mut asm,
+        t: 0,
+        acc: 1,
+        scratch: None,
+    }
+    .emit(r, c);
+    if !emitted {
+        return Err(LoweringError::Spec {
+            name,
+            message: format!(
+                "{} has no inline form for {c} without memory",
+                r.wasm_name()
+            ),
+        });
+    }
+    asm.plain(Opcode::Return);
+    let instrs = asm
+        .finish(|_| None, |_| None)
+        .map_err(|message| LoweringError::Assembly { name, message })?;
+    Ok(RoutineCode {
+        instrs,
+        callees: Vec::new(),
+    })
+}
+
+/// The obligations of an inline form: its code computes `x op c`.
+pub fn inline_obligations(r: Routine, c: u32) -> Result<Vec<Obligation>, LoweringError> {
+    let code = inline_code(r, c)?;
+    obligations_for_code(
+        &inline_name(r, c),
+        &code,
+        Spec::ConstantOperand { op: r, constant: c },
+    )
+}
+
 /// The obligations stating that `code` computes `spec`: the main claim,
 /// named `name`, first, then the lemmas (`name.stepNN`, …). Step lemmas
 /// apply when the spec is MUL, DIV_U, REM_U, `MulWide`, DIV_U64 or REM_U64

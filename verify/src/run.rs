@@ -281,7 +281,7 @@ pub fn verify(
     let tasks = selection.tasks();
     let (lowerings, opcodes): (Vec<Task>, Vec<Task>) = tasks
         .into_iter()
-        .partition(|t| matches!(t, Task::Lowering(_)));
+        .partition(|t| matches!(t, Task::Lowering(_) | Task::Inline(..)));
     let mut work: Vec<Work> = lowerings.into_iter().map(Work::Semantics).collect();
     if let Some(cx) = cx {
         work.extend(model_jobs(cx).into_iter().map(Work::Model));

@@ -24,6 +24,9 @@ pub struct Selection {
     pub opcodes: Vec<Opcode>,
     /// Lowered operators to prove, in [`lowered_operators`] order.
     pub lowerings: Vec<Routine>,
+    /// Whether to prove the inline constant-operand forms
+    /// ([`lowering::inline_forms`]).
+    pub inline: bool,
 }
 
 /// Every lowered operator: the i32 ones ([`Routine::ALL`]), then the i64
@@ -50,7 +53,7 @@ pub enum SelectionError {
     /// No lowered operator has this name.
     #[error(
         "no lowered operator is named `{0}`; they are {1} (or their wasm names, like `i64.mul`; \
-         or `all`)"
+         `inline` for the inline constant-operand forms; or `all`)"
     )]
     Lowering(String, String),
 }
@@ -61,6 +64,7 @@ impl Selection {
         Selection {
             opcodes: Opcode::ALL.to_vec(),
             lowerings: lowered_operators(),
+            inline: true,
         }
     }
 
@@ -83,6 +87,11 @@ impl Selection {
         for name in lowerings {
             if name.eq_ignore_ascii_case("all") {
                 sel.lowerings = lowered_operators();
+                sel.inline = true;
+                continue;
+            }
+            if name.eq_ignore_ascii_case("inline") {
+                sel.inline = true;
                 continue;
             }
             let r = lowered_operator(name).ok_or_else(|| {
@@ -103,7 +112,7 @@ impl Selection {
 
     /// Whether nothing is selected.
     pub fn is_empty(&self) -> bool {
-        self.opcodes.is_empty() && self.lowerings.is_empty()
+        self.opcodes.is_empty() && self.lowerings.is_empty() && !self.inline
     }
 }
 
@@ -114,6 +123,8 @@ pub enum Task {
     Opcode(Opcode),
     /// A lowered operator's routine.
     Lowering(Routine),
+    /// An inline form of `x op c`.
+    Inline(Routine, u32),
 }
 
 impl Selection {
@@ -121,6 +132,13 @@ impl Selection {
     pub fn tasks(&self) -> Vec<Task> {
         let mut out: Vec<Task> = self.opcodes.iter().map(|&o| Task::Opcode(o)).collect();
         out.extend(self.lowerings.iter().map(|&r| Task::Lowering(r)));
+        if self.inline {
+            out.extend(
+                lowering::inline_forms()
+                    .into_iter()
+                    .map(|(r, c)| Task::Inline(r, c)),
+            );
+        }
         out
     }
 }
@@ -130,6 +148,27 @@ pub fn prove(graph: &Graph, ports: &Ports, task: Task) -> ItemReport {
     match task {
         Task::Opcode(op) => prove_opcode(graph, ports, op),
         Task::Lowering(r) => prove_lowering(r),
+        Task::Inline(r, c) => prove_inline(r, c),
+    }
+}
+
+/// Proves that the inline form of `x op c` computes `x op c` (and, for a
+/// form that depends only on `c mod 32`, every such `c`).
+pub fn prove_inline(r: Routine, c: u32) -> ItemReport {
+    let start = Instant::now();
+    let name = lowering::inline_name(r, c);
+    let about = match lowering::inline_code(r, c) {
+        Ok(code) => format!(
+            "{} instructions = {} with {}",
+            code.instrs.len(),
+            r.wasm_name(),
+            lowering::inline_constants(r, c)
+        ),
+        Err(_) => r.wasm_name().to_owned(),
+    };
+    match lowering::inline_obligations(r, c) {
+        Ok(obs) => finish(Kind::Lowering, name, about, obs, start),
+        Err(e) => failed(Kind::Lowering, name, about, e.to_string(), start),
     }
 }
 
@@ -315,7 +354,13 @@ mod tests {
         assert_eq!(s.lowerings, vec![Routine::Mul]);
         let all = Selection::parse(&["all".into()], &["all".into()]).expect("all");
         assert_eq!(all, Selection::all());
-        assert_eq!(all.tasks().len(), 35 + 18 + 14);
+        let inline = lowering::inline_forms().len();
+        assert_eq!(all.tasks().len(), 35 + 18 + 14 + inline);
+        // `inline` selects the inline forms alone.
+        let forms = Selection::parse(&[], &["INLINE".into()]).expect("inline");
+        assert!(forms.opcodes.is_empty() && forms.lowerings.is_empty());
+        assert_eq!(forms.tasks().len(), inline);
+        assert!(!s.inline && !forms.is_empty());
         // i64 operators by obligation name or wasm name, in canonical order.
         let s = Selection::parse(
             &[],

@@ -272,3 +272,62 @@ fn broken_i64_loops_and_words_are_named() {
     assert_eq!(failed, ["POPCNT64"]);
     assert!(shown.contains("a.lo") || shown.contains("a.hi"), "{shown}");
 }
+
+/// Every inline constant-operand form the verifier lists is proven; a form
+/// proven for `c` is proven for `c + 32` too where it stands for every `c`
+/// of a residue mod 32 (the code is the same); and every `ADD` of the shift
+/// forms turned into a `SUB` (or dropped) fails with a counterexample.
+#[test]
+fn inline_forms_are_proven_and_their_mutants_caught() {
+    let forms = lowering::inline_forms();
+    assert!(forms.len() >= 40);
+    for &(r, c) in &forms {
+        let obligations = lowering::inline_obligations(r, c)
+            .unwrap_or_else(|e| panic!("{}: {e}", lowering::inline_name(r, c)));
+        for o in &obligations {
+            assert!(
+                check(&o.smt, BUDGET).is_proven(),
+                "{} is not proven",
+                o.name
+            );
+        }
+    }
+    for k in [0u32, 5, 31] {
+        let code = lowering::inline_code(Routine::Shl, k).expect("assembles");
+        let wider = Spec::ConstantOperand {
+            op: Routine::Shl,
+            constant: k + 32,
+        };
+        let obs = lowering::obligations_for_code("SHL_BY_k+32", &code, wider).expect("states");
+        assert!(
+            obs.iter().all(|o| check(&o.smt, BUDGET).is_proven()),
+            "SHL_BY_{k}+32"
+        );
+    }
+    let mut mutants = 0;
+    for (r, c) in [(Routine::Shl, 7), (Routine::Mul, 0), (Routine::And, 0)] {
+        let code = lowering::inline_code(r, c).expect("assembles");
+        let spec = Spec::ConstantOperand { op: r, constant: c };
+        for pc in 0..code.instrs.len() - 1 {
+            let mut broken = code.clone();
+            match code.instrs[pc].op {
+                Opcode::Add => broken.instrs[pc].op = Opcode::Sub,
+                Opcode::Const => broken.instrs[pc].imm = code.instrs[pc].imm.wrapping_add(1),
+                _ => continue,
+            }
+            mutants += 1;
+            let name = format!("{}@{pc}", lowering::inline_name(r, c));
+            let caught = match lowering::obligations_for_code(&name, &broken, spec) {
+                Ok(obs) => obs
+                    .iter()
+                    .any(|o| matches!(check(&o.smt, BUDGET), Outcome::Counterexample(_))),
+                Err(_) => true,
+            };
+            assert!(caught, "{name} survived");
+        }
+    }
+    assert!(mutants >= 8, "{mutants} mutants");
+    // A form that needs memory is not one of them: it says so.
+    let scratch = lowering::inline_code(Routine::ShrU, 8);
+    assert!(scratch.is_err());
+}

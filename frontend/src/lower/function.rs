@@ -6,6 +6,7 @@
 use super::asm::{Asm, Label, Target};
 use super::bulk::Bulk;
 use super::dispatch::Dispatchers;
+use super::inline::InlineForm;
 use super::routine::Routine;
 use super::{Callees, Layout};
 use crate::decode::{
@@ -949,145 +950,23 @@ impl<'m, 'a> FunctionLowering<'m, 'a> {
         load: Opcode,
         load_at: u32,
     ) {
-        let t = self.local(TEMP);
-        self.a.set(t);
-        self.a.konst(s);
-        self.a.get(t);
-        self.a.op(store, store_at);
-        self.a.konst(s);
-        self.a.op(load, load_at);
+        self.inline_form()
+            .through_scratch(s, store, store_at, load, load_at);
     }
 
     /// Emits `x op c` for the `x` on the stack, if there is a short inline
-    /// form; returns whether it did.
+    /// form ([`InlineForm::emit`]); returns whether it did.
     fn constant_operand(&mut self, r: Routine, c: u32) -> bool {
-        let scratch = self.module.scratch;
-        let t = self.local(TEMP);
-        let acc = self.local(TEMP2);
-        match r {
-            Routine::Mul => {
-                if c == 0 {
-                    self.a.plain(Opcode::Drop);
-                    self.a.konst(0);
-                    return true;
-                }
-                // Double-and-add over the bits of c below its top bit.
-                self.a.set(t);
-                self.a.get(t);
-                for bit in (0..31 - c.leading_zeros()).rev() {
-                    self.a.tee(acc);
-                    self.a.get(acc);
-                    self.a.plain(Opcode::Add);
-                    if c >> bit & 1 == 1 {
-                        self.a.get(t);
-                        self.a.plain(Opcode::Add);
-                    }
-                }
-                true
-            }
-            Routine::Shl => {
-                let k = c % 32;
-                for _ in 0..k {
-                    self.a.tee(acc);
-                    self.a.get(acc);
-                    self.a.plain(Opcode::Add);
-                }
-                true
-            }
-            Routine::ShrU | Routine::ShrS if c.is_multiple_of(32) => true,
-            Routine::ShrU | Routine::ShrS => {
-                let signed = r == Routine::ShrS;
-                let Some(s) = scratch else { return false };
-                match (c % 32, signed) {
-                    (24, false) => self.through_scratch(s, Opcode::Store, 0, Opcode::Load8U, 3),
-                    (24, true) => self.through_scratch(s, Opcode::Store, 0, Opcode::Load8S, 3),
-                    (16, false) => self.through_scratch(s, Opcode::Store, 0, Opcode::Load16U, 2),
-                    (16, true) => self.through_scratch(s, Opcode::Store, 0, Opcode::Load16S, 2),
-                    (8, false) => {
-                        // bytes 1..4 of x, with a zero byte above.
-                        self.a.set(t);
-                        self.a.konst(s);
-                        self.a.konst(0);
-                        self.a.op(Opcode::Store, 4);
-                        self.through_scratch_value(s, t);
-                    }
-                    _ => return false,
-                }
-                true
-            }
-            Routine::And => match (c, scratch) {
-                (0, _) => {
-                    self.a.plain(Opcode::Drop);
-                    self.a.konst(0);
-                    true
-                }
-                (u32::MAX, _) => true,
-                (mask, Some(s)) if mask.wrapping_add(1).is_power_of_two() && mask <= 0xffff => {
-                    self.low_bits(s, mask.count_ones());
-                    true
-                }
-                _ => false,
-            },
-            // x mod 2^k is x & (2^k - 1).
-            Routine::RemU if c.is_power_of_two() && c <= 0x1_0000 => match scratch {
-                Some(s) => {
-                    self.low_bits(s, c.trailing_zeros());
-                    true
-                }
-                None => false,
-            },
-            // x / 2^k for whole bytes is a byte shift.
-            Routine::DivU if c == 1 => true,
-            Routine::DivU if matches!(c, 0x100 | 0x1_0000 | 0x100_0000) => {
-                self.constant_operand(Routine::ShrU, c.trailing_zeros())
-            }
-            Routine::Or | Routine::Xor => c == 0,
-            Routine::Rotl | Routine::Rotr => c.is_multiple_of(32),
-            _ => false,
-        }
+        self.inline_form().emit(r, c)
     }
 
-    /// `x & (2^bits - 1)` for `bits <= 16`: the low byte or half-word
-    /// through the scratch buffer, then the bits above `bits` subtracted
-    /// from the top down (at most 7 compare-and-subtract steps).
-    fn low_bits(&mut self, s: u32, bits: u32) {
-        if bits == 0 {
-            self.a.plain(Opcode::Drop);
-            self.a.konst(0);
-            return;
+    fn inline_form(&mut self) -> InlineForm<'_> {
+        let (t, acc) = (self.local(TEMP), self.local(TEMP2));
+        InlineForm {
+            a: &mut *self.a,
+            t,
+            acc,
+            scratch: self.module.scratch,
         }
-        let (store, load, width) = if bits <= 8 {
-            (Opcode::Store8, Opcode::Load8U, 8)
-        } else {
-            (Opcode::Store16, Opcode::Load16U, 16)
-        };
-        self.through_scratch(s, store, 0, load, 0);
-        let v = self.local(TEMP);
-        if bits < width {
-            self.a.set(v);
-            for bit in (bits..width).rev() {
-                // v = v >=u 2^bit ? v - 2^bit : v
-                let p = 1u32 << bit;
-                self.a.get(v);
-                self.a.konst(p);
-                self.a.plain(Opcode::Sub);
-                self.a.get(v);
-                self.a.get(v);
-                self.a.konst(p);
-                self.a.plain(Opcode::GeU);
-                self.a.plain(Opcode::Select);
-                self.a.set(v);
-            }
-            self.a.get(v);
-        }
-    }
-
-    /// Stores local `t` at `s` and loads 4 bytes from `s + 1`.
-    fn through_scratch_value(&mut self, s: u32, t: u32) {
-        self.a.konst(s);
-        self.a.get(t);
-        self.a.op(Opcode::Store, 0);
-        self.a.konst(s);
-        self.a.op(Opcode::Load, 1);
     }
 }

@@ -46,6 +46,7 @@ pub mod asm;
 pub mod bulk;
 pub mod dispatch;
 mod function;
+pub mod inline;
 pub mod routine;
 mod wide;
 mod wide_routine;
